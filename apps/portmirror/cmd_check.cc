@@ -1,0 +1,18 @@
+// `portmirror check` (placeholder until its issue lands).
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "apps/portmirror/commands.h"
+#include "portmirror/base/exit_codes.h"
+
+namespace portmirror::app {
+
+Runner add_check_command(CLI::App& app) {
+  app.add_subcommand("check", "(not implemented yet)");
+  return [] {
+    fmt::print(stderr, "portmirror check: not implemented yet\n");
+    return to_int(ExitCode::kFailure);
+  };
+}
+
+}  // namespace portmirror::app
