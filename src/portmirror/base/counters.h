@@ -15,35 +15,35 @@
 
 namespace portmirror {
 
-template <typename Enum>
-struct CounterTraits;  // specialised by PM_DECLARE_COUNTERS
-
 #define PM_COUNTER_ENUM_(id, name, help) id,
 #define PM_COUNTER_NAME_(id, name, help) name,
 #define PM_COUNTER_HELP_(id, name, help) help,
+#define PM_COUNTER_ONE_(id, name, help) +1
 
-#define PM_DECLARE_COUNTERS(Enum, LIST)                                                    \
-  enum class Enum : std::uint16_t { LIST(PM_COUNTER_ENUM_) kCount };                      \
-  template <>                                                                              \
-  struct CounterTraits<Enum> {                                                             \
-    static constexpr std::size_t kSize = static_cast<std::size_t>(Enum::kCount);          \
-    static constexpr std::array<std::string_view, kSize> kNames{LIST(PM_COUNTER_NAME_)};  \
-    static constexpr std::array<std::string_view, kSize> kHelp{LIST(PM_COUNTER_HELP_)};   \
-  };                                                                                       \
-  constexpr std::string_view counter_name(Enum e) noexcept {                              \
-    return CounterTraits<Enum>::kNames[static_cast<std::size_t>(e)];                      \
+// Declares `enum class Enum` plus constexpr name/help tables found by argument-dependent lookup,
+// so it can be used inside any namespace.
+#define PM_DECLARE_COUNTERS(Enum, LIST)                                                       \
+  enum class Enum : std::uint16_t { LIST(PM_COUNTER_ENUM_) kCount };                         \
+  constexpr std::array<std::string_view, 0 LIST(PM_COUNTER_ONE_)> counter_names(Enum) {      \
+    return {LIST(PM_COUNTER_NAME_)};                                                         \
+  }                                                                                          \
+  constexpr std::array<std::string_view, 0 LIST(PM_COUNTER_ONE_)> counter_helps(Enum) {      \
+    return {LIST(PM_COUNTER_HELP_)};                                                         \
+  }                                                                                          \
+  constexpr std::string_view counter_name(Enum e) noexcept {                                 \
+    return counter_names(Enum{})[static_cast<std::size_t>(e)];                               \
   }
 
 template <typename Enum>
 class CounterSet {
  public:
-  static constexpr std::size_t kSize = CounterTraits<Enum>::kSize;
+  static constexpr std::size_t kSize = static_cast<std::size_t>(Enum::kCount);
 
   void inc(Enum e, std::uint64_t n = 1) noexcept { v_[static_cast<std::size_t>(e)] += n; }
   std::uint64_t get(Enum e) const noexcept { return v_[static_cast<std::size_t>(e)]; }
   std::uint64_t at(std::size_t i) const noexcept { return v_[i]; }
-  static std::string_view name(std::size_t i) noexcept { return CounterTraits<Enum>::kNames[i]; }
-  static std::string_view help(std::size_t i) noexcept { return CounterTraits<Enum>::kHelp[i]; }
+  static std::string_view name(std::size_t i) noexcept { return counter_names(Enum{})[i]; }
+  static std::string_view help(std::size_t i) noexcept { return counter_helps(Enum{})[i]; }
   std::uint64_t total() const noexcept {
     std::uint64_t t = 0;
     for (auto x : v_) t += x;

@@ -57,3 +57,23 @@ TEST(IpPrefix, ContainsRespectsPartialBytes) {
 
 }  // namespace
 }  // namespace portmirror
+
+#include "portmirror/base/counters.h"
+
+namespace portmirror::test_counters {
+#define PM_TEST_COUNTERS(X)                  \
+  X(kFoo, "foo.truncated", "foo cut short") \
+  X(kBar, "bar.malformed", "bar inconsistent")
+PM_DECLARE_COUNTERS(TestCounter, PM_TEST_COUNTERS)
+
+TEST(Counters, NamesAndValuesComeFromOneTable) {
+  CounterSet<TestCounter> c;
+  c.inc(TestCounter::kBar, 3);
+  c.inc(TestCounter::kFoo);
+  EXPECT_EQ(CounterSet<TestCounter>::kSize, 2u);
+  EXPECT_EQ(counter_name(TestCounter::kBar), "bar.malformed");
+  EXPECT_EQ(c.get(TestCounter::kBar), 3u);
+  EXPECT_EQ(c.total(), 4u);
+  EXPECT_EQ(CounterSet<TestCounter>::help(0), "foo cut short");
+}
+}  // namespace portmirror::test_counters
