@@ -90,14 +90,11 @@ Session* SessionTable::find_or_insert(const TunnelInfo& t, TimestampNs now) noex
 
 SeqVerdict Session::account(const TunnelInfo& t, std::uint32_t orig_len,
                             bool suppress_duplicates) noexcept {
-  SeqVerdict v = SeqVerdict::kInOrder;
-  if (t.has_seq) v = seq.observe(t.seq);
-  if (v == SeqVerdict::kDuplicate && suppress_duplicates) {
-    ++duplicates_suppressed;
-    return v;
-  }
   ++packets;
   bytes += orig_len;
+  SeqVerdict v = SeqVerdict::kInOrder;
+  if (t.has_seq) v = seq.observe(t.seq);
+  if (v == SeqVerdict::kDuplicate && suppress_duplicates) ++duplicates_suppressed;
   return v;
 }
 

@@ -112,10 +112,10 @@ struct Session {
   SeqTracker seq;
   std::uint64_t erspan_ts_unreliable = 0;  // (additive) --timestamps erspan fell back to capture
 
-  // (additive) Accounts one inner packet of this session: packets, bytes, sequence. Returns the
-  // sequence verdict (kInOrder when the packet has no sequence number). With `suppress_duplicates`
-  // (--dedup), a kDuplicate is counted in duplicates_suppressed and NOT in packets/bytes: the
-  // caller must then drop the packet.
+  // (additive) Accounts one inner packet of this session: packets, bytes (every packet received,
+  // duplicates included: pcapng isb_ifrecv), sequence. Returns the sequence verdict (kInOrder when
+  // the packet has no sequence number). With `suppress_duplicates` (--dedup), a kDuplicate is
+  // also counted in duplicates_suppressed: the caller must then drop the packet.
   SeqVerdict account(const TunnelInfo& t, std::uint32_t orig_len,
                      bool suppress_duplicates) noexcept;
 };

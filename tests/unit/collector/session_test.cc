@@ -144,8 +144,8 @@ TEST(Session, DedupSuppressesSameSequenceCopies) {
     if (s->account(t, 100, true) != SeqVerdict::kDuplicate) ++written;
   }
   EXPECT_EQ(written, 4);
-  EXPECT_EQ(s->packets, 4u);
-  EXPECT_EQ(s->bytes, 400u);
+  EXPECT_EQ(s->packets, 7u);  // received, duplicates included
+  EXPECT_EQ(s->bytes, 700u);
   EXPECT_EQ(s->duplicates_suppressed, 3u);
   EXPECT_EQ(s->seq.stats().duplicate, 3u);
 }
