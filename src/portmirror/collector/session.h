@@ -136,10 +136,14 @@ class SessionTable {
   std::vector<Session>& sessions() noexcept { return sessions_; }
 
  private:
+  static constexpr std::uint64_t kEmpty = 0;
+  static std::size_t slot_index(std::uint64_t slot) noexcept {
+    return static_cast<std::size_t>((slot & 0xFFFFFFFFu) - 1);
+  }
   std::size_t probe(const SessionKey& k, std::uint64_t h) const noexcept;
 
-  std::vector<Session> sessions_;    // reserved to the cap
-  std::vector<std::int32_t> slots_;  // open addressing, -1 empty
+  std::vector<Session> sessions_;     // reserved to the cap
+  std::vector<std::uint64_t> slots_;  // open addressing: hash tag << 32 | (index + 1); 0 empty
   std::size_t max_;
   std::uint64_t overflow_ = 0;
 };
