@@ -288,5 +288,41 @@ TEST(SeqTracker, RandomisedStreamExactCounts) {
   }
 }
 
+// Arbitrary input (random values, random walks with jumps both ways): counters never underflow and
+// every packet is accounted exactly once.
+TEST(SeqTracker, ArbitraryInputKeepsCountersConsistent) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    SeqTracker t;
+    std::uint32_t s = static_cast<std::uint32_t>(rng());
+    std::uint64_t verdicts[7] = {};
+    for (int i = 0; i < 2000; ++i) {
+      switch (rng() % 8) {
+        case 0:
+          s = static_cast<std::uint32_t>(rng());
+          break;  // anywhere
+        case 1:
+          s -= static_cast<std::uint32_t>(rng() % 3000);
+          break;  // back, maybe far
+        case 2:
+          s += static_cast<std::uint32_t>(rng() % 5);
+          break;  // small gap / repeat
+        case 3:
+          s -= static_cast<std::uint32_t>(rng() % 10);
+          break;  // slightly late
+        default:
+          s += 1;
+          break;  // in order
+      }
+      ++verdicts[static_cast<int>(t.observe(s))];
+      const SeqStats& st = t.stats();
+      ASSERT_LT(st.lost, std::uint64_t{1} << 40) << "underflow";
+      ASSERT_LE(st.duplicate + st.reordered + st.restarts + st.out_of_window, st.with_seq);
+    }
+    EXPECT_EQ(t.stats().with_seq, 2000u);
+    EXPECT_EQ(verdicts[static_cast<int>(SeqVerdict::kFirst)], 1u);
+  }
+}
+
 }  // namespace
 }  // namespace portmirror::collector
