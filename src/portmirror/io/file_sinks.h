@@ -74,6 +74,7 @@ class SplitSink final : public Sink {
   bool write(const collector::Session& session, const Decapsulated& d,
              TimestampNs ts) noexcept override;
   bool close(const collector::SessionTable& sessions) noexcept override;
+  bool close() noexcept;
   bool flush() noexcept override;
   const Error* error() const noexcept override { return failed_ ? &error_ : nullptr; }
   std::uint64_t skipped() const noexcept override;

@@ -329,10 +329,14 @@ bool SplitSink::flush() noexcept {
   return ok;
 }
 
-bool SplitSink::close(const collector::SessionTable& sessions) noexcept {
+bool SplitSink::close(const collector::SessionTable& /*sessions*/) noexcept {
+  return close();
+}
+
+bool SplitSink::close() noexcept {
   bool ok = !failed_;
   for (auto& c : children_) {
-    if (!c->close(sessions) && !failed_) {
+    if (!c->close() && !failed_) {
       error_ = *c->error();
       failed_ = true;
       ok = false;

@@ -24,15 +24,11 @@ std::string session_label(const collector::Session& s) {
 }  // namespace
 
 bool is_informational(DecapCounter c, bool strict) noexcept {
-  switch (c) {
-    case DecapCounter::kFragHeld:
-    case DecapCounter::kFragReassembled:
-      return true;
-    case DecapCounter::kGreBadChecksum:
-      return !strict;  // delivered unless strict
-    default:
-      return false;
-  }
+  if (c == DecapCounter::kGreBadChecksum) return !strict;  // delivered unless strict
+  // The walk marks counters that drop nothing in their help text.
+  std::string_view help = counter_helps(DecapCounter{})[static_cast<std::size_t>(c)];
+  return help.find("(info)") != std::string_view::npos ||
+         help.find("not a drop") != std::string_view::npos;
 }
 
 std::string format_timestamp(TimestampNs ts) {
