@@ -182,6 +182,57 @@ class Checker:
                     [(x["id"], x["packets"], x["seq_lost"]) for x in s["sessions"]], ok))
         return out
 
+    # Command line: exit codes, -w - streaming, filter, several inputs.
+    def check_cli(self):
+        out = []
+        c = self.corpus
+        one = os.path.join(c, "zeek_erspanII.pcap")
+
+        def rc(args):
+            return run([self.bin, "decap", "-q"] + args).returncode
+
+        out.append(("missing input -> exit 3",
+                    rc(["-r", os.path.join(self.work, "nope.pcap"), "-w", "/dev/null"]) == 3))
+        wifi = os.path.join(self.work, "wifi.pcap")
+        with open(one, "rb") as src, open(wifi, "wb") as dst:
+            b = bytearray(src.read())
+            b[20] = 105
+            dst.write(b)
+        out.append(("link type 105 -> exit 4", rc(["-r", wifi, "-w", "/dev/null"]) == 4))
+        out.append(("unwritable output -> exit 5",
+                    rc(["-r", one, "-w", "/nonexistent-dir/o.pcapng"]) == 5))
+        out.append(("disk full (/dev/full) -> exit 5", rc(["-r", one, "-w", "/dev/full"]) == 5))
+        out.append(("bad filter -> exit 6", rc(["-r", one, "-w", "/dev/null", "host", "and"]) == 6))
+        out.append(("bad option value -> exit 2", rc(["-r", one, "-w", "/dev/null",
+                                                      "--format", "xyz"]) == 2))
+        # -w - streams pcap into tcpdump.
+        p = subprocess.run("%s decap -q -r %s -w - | tcpdump -r - --count" % (self.bin, one),
+                           shell=True, capture_output=True, text=True)
+        out.append(("-w - | tcpdump -r - : 4 packets", p.returncode == 0 and "4 packets" in p.stdout))
+        # Filter on inner packets, two inputs in order.
+        o = os.path.join(self.work, "cli-filter.pcap")
+        two = os.path.join(c, "zeek_vxlan.pcap")
+        r = run([self.bin, "decap", "-q", "-r", one, "-r", two, "-w", o, "--format", "pcap",
+                 "--stats-json", o + ".json", "arp"])
+        with open(o + ".json") as j:
+            s = json.load(j)
+        t = run(["tshark", "-r", o, "-T", "fields", "-e", "frame.protocols"]).stdout.splitlines()
+        out.append(("two inputs + filter 'arp': 2 of 14 written, both ARP",
+                    r.returncode == 0 and s["frames_read"] == 14 and s["inner_written"] == 2 and
+                    s["filtered_out"] == 12 and t == ["eth:ethertype:arp"] * 2))
+        # Split by session, every file read by tshark.
+        pattern = os.path.join(self.work, "split", "s-%e-%k.pcapng")
+        os.makedirs(os.path.dirname(pattern))
+        r = run([self.bin, "decap", "-q", "-r", os.path.join(c, "tcpdump_erspan-type-i-4.pcap"),
+                 "-w", pattern, "--split-by", "session"])
+        files = sorted(os.listdir(os.path.dirname(pattern)))
+        counts = [run(["tcpdump", "-r", os.path.join(os.path.dirname(pattern), f), "--count"]).stdout
+                  for f in files]
+        out.append(("split by session: %s %s" % (files, [x.strip() for x in counts]),
+                    r.returncode == 0 and files == ["s-erspan1-none.pcapng", "s-gre-none.pcapng"]
+                    and "88 packets" in counts[0] and "8 packets" in counts[1]))
+        return out
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -213,7 +264,7 @@ def main():
                                              "ok" if r.get("tcpdump") else "BAD",
                                              "ok" if ok else "; ".join(r["errors"])))
     print()
-    for what, ok in ck.check_decisions():
+    for what, ok in ck.check_decisions() + ck.check_cli():
         bad += not ok
         print("%-4s %s" % ("ok" if ok else "FAIL", what))
     print("\n%d problem(s)" % bad)
