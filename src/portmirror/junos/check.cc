@@ -596,6 +596,20 @@ CheckResult finish(const LoadedConfig& cfg, std::vector<Diagnostic> diags) {
         "indentation";
     diags.push_back(std::move(d));
   }
+  // Report in reading order: files as given, then line and column; file-less notes last.
+  auto file_index = [&](const Diagnostic& d) {
+    for (std::size_t k = 0; k < cfg.sources.files.size(); ++k) {
+      if (cfg.sources.files[k]->name == d.location.file) return k;
+    }
+    return cfg.sources.files.size();
+  };
+  std::stable_sort(diags.begin(), diags.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    auto fa = file_index(a);
+    auto fb = file_index(b);
+    if (fa != fb) return fa < fb;
+    if (a.location.line != b.location.line) return a.location.line < b.location.line;
+    return a.location.column < b.location.column;
+  });
   r.diags = std::move(diags);
   r.exit_code = exit_code_for(r.diags);
   collector_commands(cfg.model, r);

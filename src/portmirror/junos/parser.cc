@@ -37,7 +37,10 @@ class Inserter {
   };
 
   // Adds the statement `words` under `at`; returns where its block (if any) continues.
-  Where insert(const Where& at, const std::vector<Word>& words, bool inactive) {
+  // `inactive` marks the statement's first node (an `inactive:` tag) or, with `tag_last`, the node
+  // the path ends at (a `deactivate` line).
+  Where insert(const Where& at, const std::vector<Word>& words, bool inactive,
+               bool tag_last = false) {
     Where cur = at;
     bool first = true;
     std::size_t i = 0;
@@ -45,6 +48,8 @@ class Inserter {
       Node n = raw_node(words, 0);
       n.inactive = inactive;
       n.unknown = true;
+      n.ignored = cur.node->ignored ||
+                  (cur.node->spec != nullptr && cur.node->spec->kind == SpecKind::kIgnored);
       cur.node->children.push_back(std::move(n));
       cur.heads.push_back(cur.node->children.back().head());
       cur.node = &cur.node->children.back();
@@ -64,7 +69,7 @@ class Inserter {
         }
         Node n = raw_node(words, i);
         n.unknown = true;
-        n.inactive = first && inactive;
+        n.inactive = inactive;
         cur.node->children.push_back(std::move(n));
         cur.heads.push_back(cur.node->children.back().head());
         cur.node = &cur.node->children.back();
@@ -115,7 +120,8 @@ class Inserter {
           break;
       }
       Node* target = merge(*cur.node, std::move(n));
-      if (first && inactive) target->inactive = true;
+      bool last = i >= words.size() || s->kind == SpecKind::kIgnored;
+      if (inactive && (tag_last ? last : first)) target->inactive = true;
       first = false;
       cur.heads.push_back(target->head());
       cur.node = target;
@@ -518,7 +524,7 @@ void parse_set_form(const SourceFile& src, Node& root, std::vector<Diagnostic>& 
     if (verb == "set") {
       ins.insert(top, path, false);
     } else if (verb == "deactivate") {
-      ins.insert(top, path, true);
+      ins.insert(top, path, true, /*tag_last=*/true);
     } else if (verb == "activate") {
       Inserter::Where w = ins.insert(top, path, false);
       if (w.node != nullptr) w.node->inactive = false;

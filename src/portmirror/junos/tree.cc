@@ -73,7 +73,7 @@ std::string words_of(const Node& n) {
 void dump(const Node& n, int depth, std::string& out) {
   std::string pad(static_cast<std::size_t>(depth) * 4, ' ');
   std::string tag = n.inactive ? "inactive: " : "";
-  std::string comment = n.unknown ? " # unknown" : "";
+  std::string comment = n.unknown && !n.ignored ? " # unknown" : "";
   if (n.children.empty()) {
     out += pad + tag + words_of(n) + ";" + comment + "\n";
     return;

@@ -18,6 +18,7 @@ struct Node {
   std::vector<Node> children;
   bool inactive = false;  // `inactive:` tag or `deactivate` line: kept, skipped by the model
   bool unknown = false;   // not in the schema: kept for the dump, never read by the model
+  bool ignored = false;   // inside a known-but-unmodelled statement (policer bodies, ...)
   const Spec* spec = nullptr;
 
   // First active child with this keyword (and first value, if given).
