@@ -651,7 +651,7 @@ void collector_commands(const RouterModel& m, CheckResult& result) {
     result.collector_commands.push_back(cmd);
     result.collector_notes.push_back(fmt::format(
         "on the collector {}, the destination of {}'s tunnel{}", t.destination->to_string(),
-        u->name(), from_outputs ? "" : " (not yet used as a port-mirroring output)"));
+        u->name(), from_outputs ? "" : "; not yet used as a port-mirroring output"));
   }
 }
 
