@@ -386,6 +386,10 @@ int run_mirror(const MirrorArgs& a) {
   auto cfg_r = build_config(a);
   if (!cfg_r) return fail(cfg_r.error());
   config::MirrorConfig& cfg = *cfg_r;
+  if (!cfg.bpf.empty()) {
+    auto user = io::compile_bpf(cfg.bpf);  // report errors against the user's own text
+    if (!user) return fail(user.error());
+  }
   const std::string kfilter = kernel_filter_text(cfg);
   auto prog = io::compile_bpf(kfilter);
   if (!prog) return fail(prog.error());
@@ -547,8 +551,10 @@ Runner add_mirror_command(CLI::App& app) {
       "mirror",
       "software port mirror: capture on interfaces, select with terms or a tcpdump expression, "
       "sample, police, encapsulate (GRE, ERSPAN II/III, VXLAN) and send to collectors");
-  sub->add_option("-i,--interface", a->interfaces, "IFACE[:in|out|both] to capture on (repeatable)");
-  sub->add_option("--to", a->to, "collector address (repeatable: each copy goes to every one)");
+  sub->add_option("-i,--interface", a->interfaces, "IFACE[:in|out|both] to capture on (repeatable)")
+      ->allow_extra_args(false);
+  sub->add_option("--to", a->to, "collector address (repeatable: each copy goes to every one)")
+      ->allow_extra_args(false);
   sub->add_option("--from", a->from, "tunnel source address (default: chosen by the route)");
   sub->add_option("--encap", a->encap, "gre (IP payload, like Junos gr-), gre-eth, erspan2, erspan3, vxlan")
       ->capture_default_str();
@@ -571,13 +577,15 @@ Runner add_mirror_command(CLI::App& app) {
   sub->add_option("--max-length", a->max_length, "truncate copies to L bytes (0 = off)");
   sub->add_option("--police", a->police,
                   "policer on the copies: PPS (20000, 50kpps) and/or BPS (100Mbit, 1Gbps), comma "
-                  "separated; 'none' removes it. Default 10000 pps and 100 Mbit/s");
+                  "separated; 'none' removes it. Default 10000 pps and 100 Mbit/s")
+      ->allow_extra_args(false);
   sub->add_option("--police-burst", a->police_burst, "policer burst in packets (default rate/10, >= 64)");
   sub->add_option("--mtu-policy", a->mtu_policy, "clip (truncate copies to the path MTU) or fragment")
       ->capture_default_str();
   sub->add_option("--term", a->terms,
                   "filter term, Junos words: 'from source-address 192.168.70.0/24 protocol udp "
-                  "destination-port 18252-18260 then port-mirror' (repeatable; first match decides)");
+                  "destination-port 18252-18260 then port-mirror' (repeatable; first match decides)")
+      ->allow_extra_args(false);
   sub->add_flag("--no-loop-prevention", a->no_loop_prevention, "also mirror our own tunnel traffic");
   sub->add_flag("--no-mirror-once", a->no_mirror_once, "mirror a packet seen on two interfaces twice");
   sub->add_option("--keepalive", a->keepalive, "send GRE keepalives after N idle seconds (0 = off)");
@@ -587,7 +595,8 @@ Runner add_mirror_command(CLI::App& app) {
   sub->add_flag("--dry-run", a->dry_run, "print the plan and exit");
   sub->add_option("--ring-mb", a->ring_mb, "capture ring size per interface in MiB")->capture_default_str();
   sub->add_option("--junos", a->junos, "run from a Junos configuration (with --map)");
-  sub->add_option("--map", a->maps, "JUNOS-IFACE=LINUX-IFACE for --junos (repeatable)");
+  sub->add_option("--map", a->maps, "JUNOS-IFACE=LINUX-IFACE for --junos (repeatable)")
+      ->allow_extra_args(false);
   sub->add_flag("--lenient", a->lenient, "--junos: recover from brace errors by indentation");
   sub->add_option("expression", a->expression, "tcpdump filter expression (ANDed with the terms)");
   return [a] { return run_mirror(*a); };
