@@ -2,55 +2,28 @@
 
 #include <cstring>
 
+#include "portmirror/wire/checksum.h"
+#include "portmirror/wire/erspan.h"
+#include "portmirror/wire/ethernet.h"
+#include "portmirror/wire/gre.h"
+#include "portmirror/wire/ipv4.h"
+#include "portmirror/wire/ipv6.h"
+#include "portmirror/wire/udp.h"
+#include "portmirror/wire/vxlan.h"
+
 
 namespace portmirror::source {
-namespace wire {  // TEMPORARY until wire/checksum.h lands on main (decap helper): RFC 1071.
-inline std::uint32_t checksum_add(ByteSpan b, std::uint32_t sum = 0) noexcept {
-  std::size_t i = 0;
-  for (; i + 1 < b.size(); i += 2) sum += static_cast<std::uint32_t>((b[i] << 8) | b[i + 1]);
-  if (i < b.size()) sum += static_cast<std::uint32_t>(b[i] << 8);
-  while ((sum >> 16) != 0) sum = (sum & 0xFFFFu) + (sum >> 16);
-  return sum;
-}
-constexpr std::uint16_t checksum_fold(std::uint32_t sum) noexcept {
-  while ((sum >> 16) != 0) sum = (sum & 0xFFFFu) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum & 0xFFFFu);
-}
-inline std::uint16_t internet_checksum(ByteSpan b) noexcept { return checksum_fold(checksum_add(b)); }
-}  // namespace wire
 namespace {
 
-// GRE flags word (protocols.md §1.1).
-constexpr std::uint16_t kGreC = 0x8000;
-constexpr std::uint16_t kGreK = 0x2000;
-constexpr std::uint16_t kGreS = 0x1000;
-constexpr std::uint16_t kProtoIpv4 = 0x0800;
-constexpr std::uint16_t kProtoIpv6 = 0x86DD;
-constexpr std::uint16_t kProtoTeb = 0x6558;
-constexpr std::uint16_t kProtoErspan2 = 0x88BE;
-constexpr std::uint16_t kProtoErspan3 = 0x22EB;
-constexpr std::uint16_t kProtoKeepalive = 0x0000;
-
-// ERSPAN word 0 (Type II and III, §2.2/§2.3).
-constexpr std::uint32_t kErspanVerShift = 28;
-constexpr std::uint32_t kErspanVlanShift = 16;  // 0x0FFF0000
-constexpr std::uint32_t kErspanCosShift = 13;   // 0x0000E000
-constexpr std::uint32_t kErspanEnShift = 11;    // 0x00001800 (Type II En, Type III BSO)
-constexpr std::uint32_t kErspanT = 0x00000400;
-constexpr std::uint32_t kErspanSessionMask = 0x000003FF;
-// ERSPAN III word 2.
-constexpr std::uint32_t kErspan3P = 0x00008000;
-constexpr std::uint32_t kErspan3HwShift = 4;  // 0x000003F0
-constexpr std::uint32_t kErspan3D = 0x00000008;
-constexpr std::uint32_t kErspan3GraShift = 1;  // 0x00000006
+constexpr std::uint16_t kProtoKeepalive = 0x0000;  // protocols.md §1.2
+constexpr std::uint8_t kIpProtoGre = 47;
+constexpr std::uint8_t kIpProtoUdp = 17;
 constexpr std::uint32_t kErspanEnTagged = 3;   // tag preserved in the frame
 constexpr std::uint32_t kBsoShort = 1, kBsoOversized = 2;
 constexpr std::uint32_t kEthZlen = 60, kEthFrameLen = 1514;
 
 constexpr std::uint16_t kVxlanPortLow = 49152;
 
-// Sum of 16-bit words of `b` (unfolded) — for the IPv6 UDP pseudo-header.
-std::uint32_t sum_words(ByteSpan b, std::uint32_t s = 0) noexcept { return wire::checksum_add(b, s); }
 
 }  // namespace
 
@@ -77,76 +50,72 @@ Result<EncapTemplate> EncapTemplate::build(const config::TunnelConfig& t, const 
   auto b = MutableByteSpan(e.bytes_);
   const bool vxlan = t.encap == config::EncapKind::kVxlan;
   const bool erspan = t.encap == config::EncapKind::kErspan2 || t.encap == config::EncapKind::kErspan3;
-  const std::uint8_t proto = vxlan ? 17 : 47;
 
   // Outer IP header; lengths, identification and checksum are patched per copy.
+  const std::uint8_t proto = vxlan ? kIpProtoUdp : kIpProtoGre;
   if (!e.v6_) {
-    e.ip_size_ = 20;
-    b[0] = 0x45;
-    b[1] = static_cast<std::uint8_t>(t.dscp << 2);
-    store_be16(b, 6, dont_fragment ? 0x4000 : 0);
-    b[8] = t.ttl;
-    b[9] = proto;
-    std::memcpy(b.data() + 12, source.bytes().data(), 4);
-    std::memcpy(b.data() + 16, t.destination.bytes().data(), 4);
+    wire::Ipv4Header ip;
+    ip.dscp = t.dscp;
+    ip.dont_fragment = dont_fragment;
+    ip.time_to_live = t.ttl;
+    ip.protocol = proto;
+    std::memcpy(ip.source.data(), source.bytes().data(), 4);
+    std::memcpy(ip.destination.data(), t.destination.bytes().data(), 4);
+    ip.write_to(b);
+    e.ip_size_ = static_cast<std::uint16_t>(ip.size());
   } else {
-    e.ip_size_ = 40;
-    store_be32(b, 0, (6u << 28) | (std::uint32_t{t.dscp} << 22));
-    b[6] = proto;
-    b[7] = t.ttl;
-    std::memcpy(b.data() + 8, source.bytes().data(), 16);
-    std::memcpy(b.data() + 24, t.destination.bytes().data(), 16);
+    wire::Ipv6Header ip;
+    ip.traffic_class = static_cast<std::uint8_t>(t.dscp << 2);
+    ip.next_header = proto;
+    ip.hop_limit = t.ttl;
+    std::memcpy(ip.source.data(), source.bytes().data(), 16);
+    std::memcpy(ip.destination.data(), t.destination.bytes().data(), 16);
+    ip.write_to(b);
+    e.ip_size_ = static_cast<std::uint16_t>(ip.size());
   }
   std::size_t p = e.ip_size_;
   if (vxlan) {
-    store_be16(b, p + 2, t.udp_port);  // source port and length per copy; checksum 0 over IPv4
-    p += 8;
-    b[p] = 0x08;                        // I flag
-    store_be32(b, p + 4, t.vni << 8);
-    p += 8;
+    wire::UdpHeader udp;  // source port and length per copy; checksum 0 over IPv4 (RFC 7348 §5)
+    udp.destination_port = t.udp_port;
+    udp.write_to(b.subspan(p));
+    p += udp.size();
+    wire::VxlanHeader vx;
+    vx.vni = t.vni;
+    vx.write_to(b.subspan(p));
+    p += vx.size();
   } else {
-    std::uint16_t flags = 0;
-    std::uint16_t gproto = kProtoIpv4;
+    wire::GreHeader gre;
     switch (t.encap) {
-      case config::EncapKind::kGre: gproto = kProtoIpv4; break;
-      case config::EncapKind::kGreEth: gproto = kProtoTeb; break;
-      case config::EncapKind::kErspan2: gproto = kProtoErspan2; break;
-      case config::EncapKind::kErspan3: gproto = kProtoErspan3; break;
+      case config::EncapKind::kGre: gre.protocol_type = wire::ethertype::kIpv4; break;
+      case config::EncapKind::kGreEth: gre.protocol_type = wire::ethertype::kTeb; break;
+      case config::EncapKind::kErspan2: gre.protocol_type = wire::ethertype::kErspan12; break;
+      case config::EncapKind::kErspan3: gre.protocol_type = wire::ethertype::kErspan3; break;
       case config::EncapKind::kVxlan: break;
     }
-    // ERSPAN II/III: only S may be set (§2.1, §2.9); the session ID replaces the key.
+    // ERSPAN II/III: only S may be set (§2.1, §2.9); the session ID plays the key's role.
     e.gre_checksum_ = !erspan && t.checksum;
     e.gre_sequence_ = erspan || t.sequence;
-    const bool key = !erspan && t.key.has_value();
-    if (e.gre_checksum_) flags |= kGreC;
-    if (key) flags |= kGreK;
-    if (e.gre_sequence_) flags |= kGreS;
-    store_be16(b, p, flags);
-    store_be16(b, p + 2, gproto);
-    std::size_t g = 4;
-    if (e.gre_checksum_) {
-      e.off_csum_ = static_cast<std::uint16_t>(g);
-      g += 4;
-    }
-    if (key) {
-      store_be32(b, p + g, *t.key);
-      g += 4;
-    }
-    if (e.gre_sequence_) {
-      e.off_seq_ = static_cast<std::uint16_t>(g);
-      g += 4;
-    }
-    e.gre_size_ = static_cast<std::uint16_t>(g);
-    p += g;
+    gre.checksum_present = e.gre_checksum_;
+    if (!erspan && t.key) gre.key = *t.key;
+    if (e.gre_sequence_) gre.sequence = 0;
+    gre.write_to(b.subspan(p));
+    e.off_csum_ = 4;
+    e.off_seq_ = static_cast<std::uint16_t>(gre.sequence_offset());
+    e.gre_size_ = static_cast<std::uint16_t>(gre.size());
+    p += gre.size();
     if (t.encap == config::EncapKind::kErspan2) {
-      store_be32(b, p, (1u << kErspanVerShift) | (t.erspan_session & kErspanSessionMask));
-      store_be32(b, p + 4, t.erspan_index & 0xFFFFF);
-      p += 8;
+      wire::Erspan2Header x;
+      x.session_id = t.erspan_session;
+      x.index = t.erspan_index;
+      x.write_to(b.subspan(p));
+      p += x.size();
     } else if (t.encap == config::EncapKind::kErspan3) {
-      store_be32(b, p, (2u << kErspanVerShift) | (t.erspan_session & kErspanSessionMask));
-      store_be32(b, p + 8, kErspan3P | (std::uint32_t{t.erspan_hw_id} << kErspan3HwShift) |
-                               (std::uint32_t{t.erspan_gra} << kErspan3GraShift));
-      p += 12;
+      wire::Erspan3Header x;  // P=1, FT=0 (Ethernet), as §2.9 asks
+      x.session_id = t.erspan_session;
+      x.hw_id = t.erspan_hw_id;
+      x.gra = t.erspan_gra;
+      x.write_to(b.subspan(p));
+      p += x.size();
     }
   }
   e.size_ = static_cast<std::uint16_t>(p);
@@ -161,31 +130,31 @@ std::size_t EncapTemplate::write(MutableByteSpan out, ByteSpan payload, const En
   if (kind_ == config::EncapKind::kVxlan) {
     // RFC 7348 §5: source port from the inner flow hash, in 49152-65535 (avoid 49152 exactly,
     // which tcpdump prints as BCM-LI).
-    std::uint16_t sport = static_cast<std::uint16_t>(kVxlanPortLow + 1 + (m.flow_hash % 16383));
+    const auto sport = static_cast<std::uint16_t>(kVxlanPortLow + 1 + (m.flow_hash % 16383));
     store_be16(out, t, sport);
-    store_be16(out, t + 4, static_cast<std::uint16_t>(tunnel_len));
+    store_be16(out, t + wire::UdpHeader::kLengthOffset, static_cast<std::uint16_t>(tunnel_len));
   } else {
     const std::size_t g = t;
     if (kind_ == config::EncapKind::kGre && !payload.empty() && (payload[0] >> 4) == 6) {
-      store_be16(out, g + 2, kProtoIpv6);
+      store_be16(out, g + 2, wire::ethertype::kIpv6);
     }
     if (gre_sequence_) store_be32(out, g + off_seq_, seq_++);
     const std::size_t x = g + gre_size_;  // ERSPAN header
     if (kind_ == config::EncapKind::kErspan2 || kind_ == config::EncapKind::kErspan3) {
       std::uint32_t w0 = load_be32(out, x);
       if (m.vlan) {
-        w0 |= std::uint32_t{m.vlan_tci & 0x0FFFu} << kErspanVlanShift;
-        w0 |= std::uint32_t{static_cast<std::uint32_t>(m.vlan_tci >> 13) & 7u} << kErspanCosShift;
+        w0 |= (std::uint32_t{m.vlan_tci} << wire::erspan::kVlanShift) & wire::erspan::kVlanMask;
+        w0 |= (std::uint32_t{static_cast<std::uint32_t>(m.vlan_tci >> 13)} << wire::erspan::kCosShift) & wire::erspan::kCosMask;
       }
-      if (m.truncated) w0 |= kErspanT;
+      if (m.truncated) w0 |= wire::erspan::kTruncatedBit;
       if (kind_ == config::EncapKind::kErspan2) {
-        if (m.vlan) w0 |= kErspanEnTagged << kErspanEnShift;
+        if (m.vlan) w0 |= kErspanEnTagged << wire::erspan::kEnShift;
       } else {
         const std::size_t orig = m.original_length != 0 ? m.original_length : payload.size();
         if (orig < kEthZlen) {
-          w0 |= kBsoShort << kErspanEnShift;
+          w0 |= kBsoShort << wire::erspan::kEnShift;
         } else if (orig > kEthFrameLen + (m.vlan ? 4u : 0u)) {
-          w0 |= kBsoOversized << kErspanEnShift;
+          w0 |= kBsoOversized << wire::erspan::kEnShift;
         }
         std::uint32_t ts = 0;
         const auto ns = static_cast<std::uint64_t>(m.ts);
@@ -195,8 +164,8 @@ std::size_t EncapTemplate::write(MutableByteSpan out, ByteSpan payload, const En
           case 2: ts = static_cast<std::uint32_t>(ns % 1'000'000'000); break;  // IEEE 1588 ns
           default: ts = static_cast<std::uint32_t>(ns / 100'000); break;
         }
-        store_be32(out, x + 4, ts);
-        if (m.egress) out[x + 11] = static_cast<std::uint8_t>(out[x + 11] | kErspan3D);
+        store_be32(out, x + wire::Erspan3Header::kTimestampOffset, ts);
+        if (m.egress) store_be32(out, x + 8, load_be32(out, x + 8) | wire::erspan::kDirectionBit);
       }
       store_be32(out, x, w0);
     }
@@ -209,19 +178,20 @@ std::size_t EncapTemplate::write(MutableByteSpan out, ByteSpan payload, const En
   }
   if (!v6_) {
     const std::size_t total = ip_size_ + tunnel_len;
-    store_be16(out, 2, static_cast<std::uint16_t>(total));
-    store_be16(out, 4, ip_id_++);
-    store_be16(out, 10, 0);
-    store_be16(out, 10, wire::internet_checksum(ByteSpan(out.data(), 20)));
+    store_be16(out, wire::Ipv4Header::kTotalLengthOffset, static_cast<std::uint16_t>(total));
+    store_be16(out, wire::Ipv4Header::kIdentificationOffset, ip_id_++);
+    store_be16(out, wire::Ipv4Header::kChecksumOffset, 0);
+    store_be16(out, wire::Ipv4Header::kChecksumOffset,
+               wire::internet_checksum(ByteSpan(out.data(), ip_size_)));
   } else {
-    store_be16(out, 4, static_cast<std::uint16_t>(tunnel_len));
+    store_be16(out, wire::Ipv6Header::kPayloadLengthOffset, static_cast<std::uint16_t>(tunnel_len));
     if (kind_ == config::EncapKind::kVxlan) {
       // UDP over IPv6 needs a checksum: pseudo-header + UDP header + VXLAN + payload.
-      std::uint32_t s = sum_words(ByteSpan(out.data() + 8, 32));
+      std::uint32_t s = wire::checksum_add(ByteSpan(out.data() + 8, 32));
       s += static_cast<std::uint32_t>(tunnel_len >> 16) + static_cast<std::uint32_t>(tunnel_len & 0xFFFF);
       s += 17;
-      s = sum_words(ByteSpan(out.data() + t, std::size_t{size_} - t), s);
-      s = sum_words(payload, s);
+      s = wire::checksum_add(ByteSpan(out.data() + t, std::size_t{size_} - t), s);
+      s = wire::checksum_add(payload, s);
       std::uint16_t c = wire::checksum_fold(s);
       if (c == 0) c = 0xFFFF;
       store_be16(out, t + 6, c);
