@@ -1,9 +1,10 @@
-// `portmirror mirror`: a software port mirror (issue 5). Flags -> config::MirrorConfig -> capture rings
-// (io::PacketRing) -> source::MirrorEngine -> io::Sender per output. docs/mirror.md has the details.
-#include <CLI/CLI.hpp>
+// `portmirror mirror`: a software port mirror (issue 5). Flags -> config::MirrorConfig -> capture
+// rings (io::PacketRing) -> source::MirrorEngine -> io::Sender per output. docs/mirror.md has the
+// details.
 #include <fmt/core.h>
 #include <poll.h>
 #include <signal.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -30,8 +31,12 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_dump = 0;
-extern "C" void on_stop(int) { g_stop = 1; }
-extern "C" void on_dump(int) { g_dump = 1; }
+extern "C" void on_stop(int) {
+  g_stop = 1;
+}
+extern "C" void on_dump(int) {
+  g_dump = 1;
+}
 
 struct MirrorArgs {
   std::vector<std::string> interfaces;
@@ -77,21 +82,28 @@ Result<config::EncapKind> parse_encap(const std::string& s) {
   if (s == "erspan2" || s == "erspan") return config::EncapKind::kErspan2;
   if (s == "erspan3") return config::EncapKind::kErspan3;
   if (s == "vxlan") return config::EncapKind::kVxlan;
-  return make_error(ExitCode::kUsage, "--encap " + s + ": expected gre, gre-eth, erspan2, erspan3 or vxlan");
+  return make_error(ExitCode::kUsage,
+                    "--encap " + s + ": expected gre, gre-eth, erspan2, erspan3 or vxlan");
 }
 
 std::string_view encap_name(config::EncapKind k) {
   switch (k) {
-    case config::EncapKind::kGre: return "gre";
-    case config::EncapKind::kGreEth: return "gre-eth";
-    case config::EncapKind::kErspan2: return "erspan2";
-    case config::EncapKind::kErspan3: return "erspan3";
-    case config::EncapKind::kVxlan: return "vxlan";
+    case config::EncapKind::kGre:
+      return "gre";
+    case config::EncapKind::kGreEth:
+      return "gre-eth";
+    case config::EncapKind::kErspan2:
+      return "erspan2";
+    case config::EncapKind::kErspan3:
+      return "erspan3";
+    case config::EncapKind::kVxlan:
+      return "vxlan";
   }
   return "?";
 }
 
-// "none" | item[,item]: 20000 / 20kpps / 1.5Mpps (packets/s), 100M / 100Mbit / 1Gbps / 500kbit (bits/s).
+// "none" | item[,item]: 20000 / 20kpps / 1.5Mpps (packets/s), 100M / 100Mbit / 1Gbps / 500kbit
+// (bits/s).
 Result<config::PolicerConfig> parse_police(const std::vector<std::string>& specs, bool& none) {
   config::PolicerConfig p;
   none = false;
@@ -109,7 +121,8 @@ Result<config::PolicerConfig> parse_police(const std::vector<std::string>& specs
         continue;
       }
       std::size_t pos = 0;
-      while (pos < item.size() && (std::isdigit(static_cast<unsigned char>(item[pos])) || item[pos] == '.'))
+      while (pos < item.size() &&
+             (std::isdigit(static_cast<unsigned char>(item[pos])) || item[pos] == '.'))
         ++pos;
       double v = 0;
       try {
@@ -133,11 +146,13 @@ Result<config::PolicerConfig> parse_police(const std::vector<std::string>& specs
       } else if (unit == "bps" || unit == "bit" || unit == "bits" || unit == "b") {
         p.bits_per_second = value;
       } else {
-        return make_error(ExitCode::kUsage,
-                          "--police " + spec + ": unknown unit '" + unit +
-                              "' (use pps, kpps, Mpps for packets/s; bps, kbit, Mbit, Gbit for bits/s)");
+        return make_error(
+            ExitCode::kUsage,
+            "--police " + spec + ": unknown unit '" + unit +
+                "' (use pps, kpps, Mpps for packets/s; bps, kbit, Mbit, Gbit for bits/s)");
       }
-      if (value == 0) return make_error(ExitCode::kUsage, "--police " + spec + ": rate must be > 0");
+      if (value == 0)
+        return make_error(ExitCode::kUsage, "--police " + spec + ": rate must be > 0");
     }
   }
   if (p.packets_per_second > source::kMaxPolicePps || p.bits_per_second > source::kMaxPoliceBps) {
@@ -151,8 +166,10 @@ Result<config::MirrorConfig> build_config(const MirrorArgs& a) {
   cfg.loop_prevention = !a.no_loop_prevention;
   cfg.mirror_once = !a.no_mirror_once;
   cfg.keepalive_seconds = a.keepalive;
-  if (a.interfaces.empty()) return make_error(ExitCode::kUsage, "give at least one -i IFACE[:in|out|both]");
-  if (a.to.empty()) return make_error(ExitCode::kUsage, "give the collector address with --to ADDR");
+  if (a.interfaces.empty())
+    return make_error(ExitCode::kUsage, "give at least one -i IFACE[:in|out|both]");
+  if (a.to.empty())
+    return make_error(ExitCode::kUsage, "give the collector address with --to ADDR");
   for (std::size_t i = 0; i < a.expression.size(); ++i) {
     if (i) cfg.bpf += ' ';
     cfg.bpf += a.expression[i];
@@ -253,7 +270,8 @@ Result<config::MirrorConfig> build_config(const MirrorArgs& a) {
     t.erspan_gra = gra;
     if (a.vni > 0xFFFFFF) return make_error(ExitCode::kUsage, "--vni must be 0-16777215");
     t.vni = a.vni;
-    if (a.udp_port < 1 || a.udp_port > 65535) return make_error(ExitCode::kUsage, "--udp-port must be 1-65535");
+    if (a.udp_port < 1 || a.udp_port > 65535)
+      return make_error(ExitCode::kUsage, "--udp-port must be 1-65535");
     t.udp_port = static_cast<std::uint16_t>(a.udp_port);
     if ((t.encap == config::EncapKind::kErspan2 || t.encap == config::EncapKind::kErspan3) &&
         (a.key || a.checksum)) {
@@ -269,9 +287,12 @@ Result<config::MirrorConfig> build_config(const MirrorArgs& a) {
 
 std::string direction_name(config::Direction d) {
   switch (d) {
-    case config::Direction::kInput: return "input";
-    case config::Direction::kOutput: return "output";
-    case config::Direction::kBoth: return "input+output";
+    case config::Direction::kInput:
+      return "input";
+    case config::Direction::kOutput:
+      return "output";
+    case config::Direction::kBoth:
+      return "input+output";
   }
   return "?";
 }
@@ -284,9 +305,10 @@ std::string kernel_filter_text(const config::MirrorConfig& cfg) {
       for (const auto& t : inst.outputs) {
         const std::string host = t.destination.to_string();
         const std::string ipkw = t.destination.is_v4() ? "ip" : "ip6";
-        std::string one = t.encap == config::EncapKind::kVxlan
-                              ? fmt::format("({} dst host {} and udp dst port {})", ipkw, host, t.udp_port)
-                              : fmt::format("({} dst host {} and {} proto 47)", ipkw, host, ipkw);
+        std::string one =
+            t.encap == config::EncapKind::kVxlan
+                ? fmt::format("({} dst host {} and udp dst port {})", ipkw, host, t.udp_port)
+                : fmt::format("({} dst host {} and {} proto 47)", ipkw, host, ipkw);
         loop += loop.empty() ? one : " or " + one;
       }
     }
@@ -307,7 +329,9 @@ std::string describe(const config::MirrorConfig& cfg, const std::string& kfilter
                      f.terms.size());
     for (const auto& t : f.terms) {
       s += fmt::format("  term {}: {}{}\n", t.name,
-                       t.port_mirror ? "mirror to " + (t.mirror_instance.empty() ? std::string("the global instance") : "instance " + t.mirror_instance)
+                       t.port_mirror ? "mirror to " + (t.mirror_instance.empty()
+                                                           ? std::string("the global instance")
+                                                           : "instance " + t.mirror_instance)
                                      : std::string("do not mirror"),
                        t.verdict == config::TermVerdict::kNextTerm ? ", then next term" : "");
     }
@@ -317,31 +341,36 @@ std::string describe(const config::MirrorConfig& cfg, const std::string& kfilter
     s += fmt::format("instance {}: rate {} run-length {} ({}), maximum-packet-length {}, MTU {}\n",
                      i.name.empty() ? "global" : i.name, i.rate, i.run_length,
                      i.random_sampling ? "random" : "deterministic",
-                     i.maximum_packet_length == 0 ? std::string("none") : std::to_string(i.maximum_packet_length),
+                     i.maximum_packet_length == 0 ? std::string("none")
+                                                  : std::to_string(i.maximum_packet_length),
                      i.mtu_policy == config::MtuPolicy::kClip ? "clip" : "fragment");
     if (i.policer.packets_per_second == 0 && i.policer.bits_per_second == 0) {
       s += "  policer: none (--police none)\n";
     } else {
-      s += fmt::format("  policer: {} pps, {} bit/s\n",
-                       i.policer.packets_per_second ? std::to_string(i.policer.packets_per_second) : "-",
-                       i.policer.bits_per_second ? std::to_string(i.policer.bits_per_second) : "-");
+      s += fmt::format(
+          "  policer: {} pps, {} bit/s\n",
+          i.policer.packets_per_second ? std::to_string(i.policer.packets_per_second) : "-",
+          i.policer.bits_per_second ? std::to_string(i.policer.bits_per_second) : "-");
     }
     for (const auto& t : i.outputs) {
       s += fmt::format("  output {} to {} from {} ttl {} dscp {}", encap_name(t.encap),
-                       t.destination.to_string(), t.source ? t.source->to_string() : "(route)", t.ttl,
-                       t.dscp);
+                       t.destination.to_string(), t.source ? t.source->to_string() : "(route)",
+                       t.ttl, t.dscp);
       if (t.key) s += fmt::format(" key {}", *t.key);
       if (t.sequence) s += " sequence";
       if (t.checksum) s += " checksum";
-      if (t.encap == config::EncapKind::kErspan2) s += fmt::format(" session {} index {}", t.erspan_session, t.erspan_index);
+      if (t.encap == config::EncapKind::kErspan2)
+        s += fmt::format(" session {} index {}", t.erspan_session, t.erspan_index);
       if (t.encap == config::EncapKind::kErspan3)
-        s += fmt::format(" session {} hw-id {} granularity {}", t.erspan_session, t.erspan_hw_id, t.erspan_gra);
-      if (t.encap == config::EncapKind::kVxlan) s += fmt::format(" vni {} port {}", t.vni, t.udp_port);
+        s += fmt::format(" session {} hw-id {} granularity {}", t.erspan_session, t.erspan_hw_id,
+                         t.erspan_gra);
+      if (t.encap == config::EncapKind::kVxlan)
+        s += fmt::format(" vni {} port {}", t.vni, t.udp_port);
       s += "\n";
     }
   }
-  s += fmt::format("loop prevention {}, mirror-once {}, keepalive {}\n", cfg.loop_prevention ? "on" : "off",
-                   cfg.mirror_once ? "on" : "off",
+  s += fmt::format("loop prevention {}, mirror-once {}, keepalive {}\n",
+                   cfg.loop_prevention ? "on" : "off", cfg.mirror_once ? "on" : "off",
                    cfg.keepalive_seconds ? std::to_string(cfg.keepalive_seconds) + " s" : "off");
   return s;
 }
@@ -357,17 +386,19 @@ std::string stats_json(const source::MirrorEngine& e) {
   s += "\n  ],\n  \"instances\": [";
   for (std::size_t i = 0; i < e.instance_count(); ++i) {
     const auto& c = e.instance_counters(i);
-    s += fmt::format("{}\n    {{\"name\": \"{}\"", i ? "," : "", e.instance_name(i).empty() ? "global" : e.instance_name(i));
+    s += fmt::format("{}\n    {{\"name\": \"{}\"", i ? "," : "",
+                     e.instance_name(i).empty() ? "global" : e.instance_name(i));
     for (std::size_t k = 0; k < c.kSize; ++k) s += fmt::format(", \"{}\": {}", c.name(k), c.at(k));
     s += "}";
   }
   s += "\n  ],\n  \"outputs\": [";
   for (std::size_t o = 0; o < e.output_count(); ++o) {
-    s += fmt::format("{}\n    {{\"destination\": \"{}\", \"encap\": \"{}\", \"instance\": {}, \"sent\": {}, "
-                     "\"send_errors\": {}, \"next_sequence\": {}}}",
-                     o ? "," : "", e.output_config(o).destination.to_string(),
-                     encap_name(e.output_config(o).encap), e.output_instance(o), e.output_sent(o),
-                     e.output_errors(o), e.output_template(o).next_sequence());
+    s += fmt::format(
+        "{}\n    {{\"destination\": \"{}\", \"encap\": \"{}\", \"instance\": {}, \"sent\": {}, "
+        "\"send_errors\": {}, \"next_sequence\": {}}}",
+        o ? "," : "", e.output_config(o).destination.to_string(),
+        encap_name(e.output_config(o).encap), e.output_instance(o), e.output_sent(o),
+        e.output_errors(o), e.output_template(o).next_sequence());
   }
   s += "\n  ]\n}\n";
   return s;
@@ -481,7 +512,8 @@ int run_mirror(const MirrorArgs& a) {
   };
 
   std::vector<pollfd> pfds(rings.size());
-  for (std::size_t i = 0; i < rings.size(); ++i) pfds[i] = pollfd{rings[i].fd(), POLLIN | POLLERR, 0};
+  for (std::size_t i = 0; i < rings.size(); ++i)
+    pfds[i] = pollfd{rings[i].fd(), POLLIN | POLLERR, 0};
   const TimestampNs start = monotonic_ns();
   const TimestampNs deadline =
       a.duration > 0 ? start + static_cast<TimestampNs>(a.duration * 1e9) : 0;
@@ -533,7 +565,8 @@ int run_mirror(const MirrorArgs& a) {
   if (!a.stats_json.empty()) {
     std::FILE* f = a.stats_json == "-" ? stdout : std::fopen(a.stats_json.c_str(), "w");
     if (f == nullptr) {
-      fmt::print(stderr, "portmirror mirror: --stats-json {}: {}\n", a.stats_json, std::strerror(errno));
+      fmt::print(stderr, "portmirror mirror: --stats-json {}: {}\n", a.stats_json,
+                 std::strerror(errno));
       return to_int(ExitCode::kOutputUnwritable);
     }
     const std::string j = stats_json(eng);
@@ -556,7 +589,8 @@ Runner add_mirror_command(CLI::App& app) {
   sub->add_option("--to", a->to, "collector address (repeatable: each copy goes to every one)")
       ->allow_extra_args(false);
   sub->add_option("--from", a->from, "tunnel source address (default: chosen by the route)");
-  sub->add_option("--encap", a->encap, "gre (IP payload, like Junos gr-), gre-eth, erspan2, erspan3, vxlan")
+  sub->add_option("--encap", a->encap,
+                  "gre (IP payload, like Junos gr-), gre-eth, erspan2, erspan3, vxlan")
       ->capture_default_str();
   sub->add_option("--key", a->key, "GRE key");
   sub->add_flag("--sequence", a->sequence, "GRE sequence numbers (always on for ERSPAN)");
@@ -570,8 +604,10 @@ Runner add_mirror_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--vni", a->vni, "VXLAN network identifier");
   sub->add_option("--udp-port", a->udp_port, "VXLAN destination port")->capture_default_str();
-  sub->add_option("--rate", a->rate, "mirror 1 of every N matching packets (1-65535)")->capture_default_str();
-  sub->add_option("--run-length", a->run_length, "after each sampled packet also mirror the next M (0-20)")
+  sub->add_option("--rate", a->rate, "mirror 1 of every N matching packets (1-65535)")
+      ->capture_default_str();
+  sub->add_option("--run-length", a->run_length,
+                  "after each sampled packet also mirror the next M (0-20)")
       ->capture_default_str();
   sub->add_flag("--random", a->random, "random sampling (1 in N on average) instead of every Nth");
   sub->add_option("--max-length", a->max_length, "truncate copies to L bytes (0 = off)");
@@ -579,21 +615,29 @@ Runner add_mirror_command(CLI::App& app) {
                   "policer on the copies: PPS (20000, 50kpps) and/or BPS (100Mbit, 1Gbps), comma "
                   "separated; 'none' removes it. Default 10000 pps and 100 Mbit/s")
       ->allow_extra_args(false);
-  sub->add_option("--police-burst", a->police_burst, "policer burst in packets (default rate/10, >= 64)");
-  sub->add_option("--mtu-policy", a->mtu_policy, "clip (truncate copies to the path MTU) or fragment")
+  sub->add_option("--police-burst", a->police_burst,
+                  "policer burst in packets (default rate/10, >= 64)");
+  sub->add_option("--mtu-policy", a->mtu_policy,
+                  "clip (truncate copies to the path MTU) or fragment")
       ->capture_default_str();
-  sub->add_option("--term", a->terms,
-                  "filter term, Junos words: 'from source-address 192.168.70.0/24 protocol udp "
-                  "destination-port 18252-18260 then port-mirror' (repeatable; first match decides)")
+  sub->add_option(
+         "--term", a->terms,
+         "filter term, Junos words: 'from source-address 192.168.70.0/24 protocol udp "
+         "destination-port 18252-18260 then port-mirror' (repeatable; first match decides)")
       ->allow_extra_args(false);
-  sub->add_flag("--no-loop-prevention", a->no_loop_prevention, "also mirror our own tunnel traffic");
-  sub->add_flag("--no-mirror-once", a->no_mirror_once, "mirror a packet seen on two interfaces twice");
-  sub->add_option("--keepalive", a->keepalive, "send GRE keepalives after N idle seconds (0 = off)");
-  sub->add_option("--stats-json", a->stats_json, "write final counters as JSON to FILE ('-' = stdout)");
+  sub->add_flag("--no-loop-prevention", a->no_loop_prevention,
+                "also mirror our own tunnel traffic");
+  sub->add_flag("--no-mirror-once", a->no_mirror_once,
+                "mirror a packet seen on two interfaces twice");
+  sub->add_option("--keepalive", a->keepalive,
+                  "send GRE keepalives after N idle seconds (0 = off)");
+  sub->add_option("--stats-json", a->stats_json,
+                  "write final counters as JSON to FILE ('-' = stdout)");
   sub->add_option("-c,--count", a->count, "stop after N copies were sent");
   sub->add_option("--duration", a->duration, "stop after SECONDS");
   sub->add_flag("--dry-run", a->dry_run, "print the plan and exit");
-  sub->add_option("--ring-mb", a->ring_mb, "capture ring size per interface in MiB")->capture_default_str();
+  sub->add_option("--ring-mb", a->ring_mb, "capture ring size per interface in MiB")
+      ->capture_default_str();
   sub->add_option("--junos", a->junos, "run from a Junos configuration (with --map)");
   sub->add_option("--map", a->maps, "JUNOS-IFACE=LINUX-IFACE for --junos (repeatable)")
       ->allow_extra_args(false);

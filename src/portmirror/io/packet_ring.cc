@@ -23,10 +23,12 @@ static_assert(sizeof(BpfInsn) == sizeof(bpf_insn));
 constexpr std::uint16_t kVlanTagLen = 4;
 constexpr std::uint16_t kTpidDot1q = 0x8100;
 // TPACKET_ALIGN(sizeof(struct tpacket3_hdr)): where the sockaddr_ll follows the header.
-constexpr std::size_t kSllOffset = (sizeof(tpacket3_hdr) + TPACKET_ALIGNMENT - 1) &
-                                   ~std::size_t{TPACKET_ALIGNMENT - 1};
+constexpr std::size_t kSllOffset =
+    (sizeof(tpacket3_hdr) + TPACKET_ALIGNMENT - 1) & ~std::size_t{TPACKET_ALIGNMENT - 1};
 
-std::string errno_text(int e) { return std::strerror(e); }
+std::string errno_text(int e) {
+  return std::strerror(e);
+}
 
 Unexpected<Error> socket_error(const std::string& what, int e, const std::string& ifname) {
   if (e == EPERM || e == EACCES) {
@@ -41,8 +43,8 @@ Unexpected<Error> socket_error(const std::string& what, int e, const std::string
   return make_error(ExitCode::kFailure, what + " on " + ifname + ": " + errno_text(e));
 }
 
-// Prefixes a direction test on the packet type: `ldb pkttype; jeq #OUTGOING; ret #0` arranged so the
-// user program (relative jumps, unchanged) runs only for the wanted direction.
+// Prefixes a direction test on the packet type: `ldb pkttype; jeq #OUTGOING; ret #0` arranged so
+// the user program (relative jumps, unchanged) runs only for the wanted direction.
 BpfProgram with_direction(const BpfProgram& user, CaptureDirection dir) {
   BpfProgram out;
   constexpr std::uint32_t kAccept = 0x40000;
@@ -52,7 +54,8 @@ BpfProgram with_direction(const BpfProgram& user, CaptureDirection dir) {
     if (dir == CaptureDirection::kOut) {
       out.push_back(BpfInsn{BPF_JMP | BPF_JEQ | BPF_K, 1, 0, PACKET_OUTGOING});  // out: skip ret 0
     } else {
-      out.push_back(BpfInsn{BPF_JMP | BPF_JEQ | BPF_K, 0, 1, PACKET_OUTGOING});  // in: drop outgoing
+      out.push_back(
+          BpfInsn{BPF_JMP | BPF_JEQ | BPF_K, 0, 1, PACKET_OUTGOING});  // in: drop outgoing
     }
     out.push_back(BpfInsn{BPF_RET | BPF_K, 0, 0, 0});
   }
@@ -139,9 +142,9 @@ Result<PacketRing> PacketRing::open(const RingOptions& o) {
   req.tp_sizeof_priv = 0;
   req.tp_feature_req_word = 0;
   if (setsockopt(r.fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
-    return socket_error("PACKET_RX_RING (block " + std::to_string(bs) + " x " +
-                            std::to_string(o.block_count) + ")",
-                        errno, o.ifname);
+    return socket_error(
+        "PACKET_RX_RING (block " + std::to_string(bs) + " x " + std::to_string(o.block_count) + ")",
+        errno, o.ifname);
   r.block_size_ = bs;
   r.block_count_ = o.block_count;
   r.map_size_ = std::size_t{bs} * o.block_count;
@@ -180,7 +183,9 @@ Result<PacketRing> PacketRing::open(const RingOptions& o) {
   return r;
 }
 
-PacketRing::PacketRing(PacketRing&& o) noexcept { *this = std::move(o); }
+PacketRing::PacketRing(PacketRing&& o) noexcept {
+  *this = std::move(o);
+}
 
 PacketRing& PacketRing::operator=(PacketRing&& o) noexcept {
   if (this != &o) {
@@ -203,7 +208,9 @@ PacketRing& PacketRing::operator=(PacketRing&& o) noexcept {
   return *this;
 }
 
-PacketRing::~PacketRing() { close(); }
+PacketRing::~PacketRing() {
+  close();
+}
 
 void PacketRing::close() noexcept {
   if (map_ != nullptr) munmap(map_, map_size_);

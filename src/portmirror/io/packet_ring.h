@@ -8,14 +8,16 @@
 //     while (ring->next_frame(f)) use(f.frame);   // f.frame.data is valid until release_block()
 //     ring->release_block();
 //   }
-//   ring->update_stats();                            // PACKET_STATISTICS, read-and-reset, accumulated
+//   ring->update_stats();                            // PACKET_STATISTICS, read-and-reset,
+//   accumulated
 //
 // Setup follows §6.2 and closes the filter race of §6.8: the socket is created with protocol 0 (it
 // receives nothing), the ring and the BPF program are installed, and only then is it bound to the
-// interface with ETH_P_ALL. VLAN tags the NIC/veth offloaded into tp_vlan_tci are re-inserted into the
-// frame in place (PACKET_RESERVE leaves the room), as libpcap does, so mirrored copies keep them.
-// Direction: kIn sets PACKET_IGNORE_OUTGOING and drops PACKET_OUTGOING in the kernel filter; kOut
-// keeps only PACKET_OUTGOING (a two-instruction prefix on the BPF program tests SKF_AD_PKTTYPE).
+// interface with ETH_P_ALL. VLAN tags the NIC/veth offloaded into tp_vlan_tci are re-inserted into
+// the frame in place (PACKET_RESERVE leaves the room), as libpcap does, so mirrored copies keep
+// them. Direction: kIn sets PACKET_IGNORE_OUTGOING and drops PACKET_OUTGOING in the kernel filter;
+// kOut keeps only PACKET_OUTGOING (a two-instruction prefix on the BPF program tests
+// SKF_AD_PKTTYPE).
 #pragma once
 
 #include <cstdint>
@@ -39,7 +41,8 @@ struct BpfInsn {
 using BpfProgram = std::vector<BpfInsn>;
 
 // Compiles a tcpdump expression for frames of `link_type` (DLT value; 1 = Ethernet) with libpcap.
-// Errors carry libpcap's message and ExitCode::kBadFilter. An empty expression gives an empty program.
+// Errors carry libpcap's message and ExitCode::kBadFilter. An empty expression gives an empty
+// program.
 Result<BpfProgram> compile_bpf(const std::string& expression, int dlt = 1,
                                std::uint32_t snaplen = 262144);
 // Runs `program` in user space (libpcap's bpf_filter); an empty program accepts everything.
@@ -54,14 +57,14 @@ struct RingOptions {
   std::uint32_t retire_ms = 10;     // hand partly filled blocks over after this long
   BpfProgram filter;                // empty = every frame
   bool promiscuous = false;
-  std::uint16_t source_id = 0;      // copied into every Frame
-  int rcvbuf = 0;                   // unused by rings; kept for symmetry with socket sources
+  std::uint16_t source_id = 0;  // copied into every Frame
+  int rcvbuf = 0;               // unused by rings; kept for symmetry with socket sources
 };
 
 struct RingFrame {
-  Frame frame;                 // Ethernet, VLAN tag re-inserted when the kernel had stripped it
-  std::uint8_t pkttype = 0;    // PACKET_HOST, PACKET_BROADCAST, ..., PACKET_OUTGOING (4)
-  bool outgoing = false;       // pkttype == PACKET_OUTGOING
+  Frame frame;               // Ethernet, VLAN tag re-inserted when the kernel had stripped it
+  std::uint8_t pkttype = 0;  // PACKET_HOST, PACKET_BROADCAST, ..., PACKET_OUTGOING (4)
+  bool outgoing = false;     // pkttype == PACKET_OUTGOING
   bool vlan_reinserted = false;
   std::uint16_t vlan_tci = 0;  // valid when vlan_reinserted
   std::uint32_t status = 0;    // tp_status (TP_STATUS_LOSING, CSUMNOTREADY, ...)

@@ -62,8 +62,8 @@ Result<std::pair<IpAddress, std::uint32_t>> route_lookup(const IpAddress& destin
   if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     const int e = errno;
     ::close(fd);
-    return make_error(ExitCode::kConfig, "no route to collector " + destination.to_string() + ": " +
-                                             std::strerror(e));
+    return make_error(ExitCode::kConfig,
+                      "no route to collector " + destination.to_string() + ": " + std::strerror(e));
   }
   sockaddr_storage local{};
   socklen_t llen = sizeof local;
@@ -81,7 +81,9 @@ Result<std::pair<IpAddress, std::uint32_t>> route_lookup(const IpAddress& destin
 
 Sender::Sender() : msgs_(new mmsghdr[kMaxBatch]), iov_(new iovec[2 * kMaxBatch]) {}
 
-Sender::Sender(Sender&& o) noexcept { *this = std::move(o); }
+Sender::Sender(Sender&& o) noexcept {
+  *this = std::move(o);
+}
 
 Sender& Sender::operator=(Sender&& o) noexcept {
   if (this != &o) {
@@ -96,7 +98,9 @@ Sender& Sender::operator=(Sender&& o) noexcept {
   return *this;
 }
 
-Sender::~Sender() { close(); }
+Sender::~Sender() {
+  close();
+}
 
 void Sender::close() noexcept {
   if (fd_ >= 0) ::close(fd_);
@@ -160,9 +164,9 @@ Result<Sender> Sender::open(const SenderOptions& o) {
   if (o.source) {
     const socklen_t len = make_sockaddr(*o.source, 0, ss);
     if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-      return make_error(ExitCode::kConfig, "--from " + o.source->to_string() +
-                                               ": cannot send from this address: " +
-                                               std::strerror(errno));
+      return make_error(ExitCode::kConfig,
+                        "--from " + o.source->to_string() +
+                            ": cannot send from this address: " + std::strerror(errno));
     }
   }
   const socklen_t len = make_sockaddr(o.destination, 0, ss);

@@ -5,11 +5,11 @@
 //
 // The kernel builds the outer IP header (IPv4: protocol 47 for GRE/ERSPAN, 17 for VXLAN whose UDP
 // header we write ourselves; IPv6 likewise, with IPV6_CHECKSUM asking the kernel for the UDP
-// checksum); TTL and DSCP are socket options. MTU policy: kClip sets IP_PMTUDISC_DO (the engine clips
-// copies to path_mtu() first, so nothing is fragmented); kFragment sets IP_PMTUDISC_DONT and the
-// kernel fragments oversize copies. A reject-all BPF filter keeps the raw socket's receive queue
-// empty (raw sockets get a clone of every matching inbound datagram).
-// Sends are MSG_DONTWAIT: a full socket buffer drops copies (counted) instead of stalling capture.
+// checksum); TTL and DSCP are socket options. MTU policy: kClip sets IP_PMTUDISC_DO (the engine
+// clips copies to path_mtu() first, so nothing is fragmented); kFragment sets IP_PMTUDISC_DONT and
+// the kernel fragments oversize copies. A reject-all BPF filter keeps the raw socket's receive
+// queue empty (raw sockets get a clone of every matching inbound datagram). Sends are MSG_DONTWAIT:
+// a full socket buffer drops copies (counted) instead of stalling capture.
 #pragma once
 
 #include <cstdint>

@@ -11,19 +11,17 @@
 #include "portmirror/wire/udp.h"
 #include "portmirror/wire/vxlan.h"
 
-
 namespace portmirror::source {
 namespace {
 
 constexpr std::uint16_t kProtoKeepalive = 0x0000;  // protocols.md §1.2
 constexpr std::uint8_t kIpProtoGre = 47;
 constexpr std::uint8_t kIpProtoUdp = 17;
-constexpr std::uint32_t kErspanEnTagged = 3;   // tag preserved in the frame
+constexpr std::uint32_t kErspanEnTagged = 3;  // tag preserved in the frame
 constexpr std::uint32_t kBsoShort = 1, kBsoOversized = 2;
 constexpr std::uint32_t kEthZlen = 60, kEthFrameLen = 1514;
 
 constexpr std::uint16_t kVxlanPortLow = 49152;
-
 
 }  // namespace
 
@@ -31,12 +29,14 @@ Result<EncapTemplate> EncapTemplate::build(const config::TunnelConfig& t, const 
                                            bool dont_fragment) {
   if (t.destination.empty()) return make_error(ExitCode::kUsage, "tunnel without a destination");
   if (source.family() != t.destination.family()) {
-    return make_error(ExitCode::kConfig, "tunnel source " + source.to_string() + " and destination " +
-                                             t.destination.to_string() +
+    return make_error(ExitCode::kConfig, "tunnel source " + source.to_string() +
+                                             " and destination " + t.destination.to_string() +
                                              " are of different address families");
   }
-  if (t.erspan_session > 1023) return make_error(ExitCode::kUsage, "ERSPAN session ID must be 0-1023");
-  if (t.erspan_index > 0xFFFFF) return make_error(ExitCode::kUsage, "ERSPAN index must fit 20 bits");
+  if (t.erspan_session > 1023)
+    return make_error(ExitCode::kUsage, "ERSPAN session ID must be 0-1023");
+  if (t.erspan_index > 0xFFFFF)
+    return make_error(ExitCode::kUsage, "ERSPAN index must fit 20 bits");
   if (t.erspan_hw_id > 63) return make_error(ExitCode::kUsage, "ERSPAN hardware ID must be 0-63");
   if (t.erspan_gra > 3) return make_error(ExitCode::kUsage, "ERSPAN granularity must be 0-3");
   if (t.vni > 0xFFFFFF) return make_error(ExitCode::kUsage, "VXLAN VNI must fit 24 bits");
@@ -49,7 +49,8 @@ Result<EncapTemplate> EncapTemplate::build(const config::TunnelConfig& t, const 
   e.erspan_gra_ = t.erspan_gra;
   auto b = MutableByteSpan(e.bytes_);
   const bool vxlan = t.encap == config::EncapKind::kVxlan;
-  const bool erspan = t.encap == config::EncapKind::kErspan2 || t.encap == config::EncapKind::kErspan3;
+  const bool erspan =
+      t.encap == config::EncapKind::kErspan2 || t.encap == config::EncapKind::kErspan3;
 
   // Outer IP header; lengths, identification and checksum are patched per copy.
   const std::uint8_t proto = vxlan ? kIpProtoUdp : kIpProtoGre;
@@ -86,11 +87,20 @@ Result<EncapTemplate> EncapTemplate::build(const config::TunnelConfig& t, const 
   } else {
     wire::GreHeader gre;
     switch (t.encap) {
-      case config::EncapKind::kGre: gre.protocol_type = wire::ethertype::kIpv4; break;
-      case config::EncapKind::kGreEth: gre.protocol_type = wire::ethertype::kTeb; break;
-      case config::EncapKind::kErspan2: gre.protocol_type = wire::ethertype::kErspan12; break;
-      case config::EncapKind::kErspan3: gre.protocol_type = wire::ethertype::kErspan3; break;
-      case config::EncapKind::kVxlan: break;
+      case config::EncapKind::kGre:
+        gre.protocol_type = wire::ethertype::kIpv4;
+        break;
+      case config::EncapKind::kGreEth:
+        gre.protocol_type = wire::ethertype::kTeb;
+        break;
+      case config::EncapKind::kErspan2:
+        gre.protocol_type = wire::ethertype::kErspan12;
+        break;
+      case config::EncapKind::kErspan3:
+        gre.protocol_type = wire::ethertype::kErspan3;
+        break;
+      case config::EncapKind::kVxlan:
+        break;
     }
     // ERSPAN II/III: only S may be set (§2.1, §2.9); the session ID plays the key's role.
     e.gre_checksum_ = !erspan && t.checksum;
@@ -122,7 +132,8 @@ Result<EncapTemplate> EncapTemplate::build(const config::TunnelConfig& t, const 
   return e;
 }
 
-std::size_t EncapTemplate::write(MutableByteSpan out, ByteSpan payload, const EncapMeta& m) noexcept {
+std::size_t EncapTemplate::write(MutableByteSpan out, ByteSpan payload,
+                                 const EncapMeta& m) noexcept {
   PM_DCHECK(out.size() >= size_);
   std::memcpy(out.data(), bytes_.data(), size_);
   const std::size_t t = ip_size_;
@@ -144,7 +155,9 @@ std::size_t EncapTemplate::write(MutableByteSpan out, ByteSpan payload, const En
       std::uint32_t w0 = load_be32(out, x);
       if (m.vlan) {
         w0 |= (std::uint32_t{m.vlan_tci} << wire::erspan::kVlanShift) & wire::erspan::kVlanMask;
-        w0 |= (std::uint32_t{static_cast<std::uint32_t>(m.vlan_tci >> 13)} << wire::erspan::kCosShift) & wire::erspan::kCosMask;
+        w0 |= (std::uint32_t{static_cast<std::uint32_t>(m.vlan_tci >> 13)}
+               << wire::erspan::kCosShift) &
+              wire::erspan::kCosMask;
       }
       if (m.truncated) w0 |= wire::erspan::kTruncatedBit;
       if (kind_ == config::EncapKind::kErspan2) {
@@ -159,10 +172,18 @@ std::size_t EncapTemplate::write(MutableByteSpan out, ByteSpan payload, const En
         std::uint32_t ts = 0;
         const auto ns = static_cast<std::uint64_t>(m.ts);
         switch (erspan_gra_) {
-          case 0: ts = static_cast<std::uint32_t>(ns / 100'000); break;  // 100 µs
-          case 1: ts = static_cast<std::uint32_t>(ns / 100); break;      // 100 ns
-          case 2: ts = static_cast<std::uint32_t>(ns % 1'000'000'000); break;  // IEEE 1588 ns
-          default: ts = static_cast<std::uint32_t>(ns / 100'000); break;
+          case 0:
+            ts = static_cast<std::uint32_t>(ns / 100'000);
+            break;  // 100 µs
+          case 1:
+            ts = static_cast<std::uint32_t>(ns / 100);
+            break;  // 100 ns
+          case 2:
+            ts = static_cast<std::uint32_t>(ns % 1'000'000'000);
+            break;  // IEEE 1588 ns
+          default:
+            ts = static_cast<std::uint32_t>(ns / 100'000);
+            break;
         }
         store_be32(out, x + wire::Erspan3Header::kTimestampOffset, ts);
         if (m.egress) store_be32(out, x + 8, load_be32(out, x + 8) | wire::erspan::kDirectionBit);
@@ -188,7 +209,8 @@ std::size_t EncapTemplate::write(MutableByteSpan out, ByteSpan payload, const En
     if (kind_ == config::EncapKind::kVxlan) {
       // UDP over IPv6 needs a checksum: pseudo-header + UDP header + VXLAN + payload.
       std::uint32_t s = wire::checksum_add(ByteSpan(out.data() + 8, 32));
-      s += static_cast<std::uint32_t>(tunnel_len >> 16) + static_cast<std::uint32_t>(tunnel_len & 0xFFFF);
+      s += static_cast<std::uint32_t>(tunnel_len >> 16) +
+           static_cast<std::uint32_t>(tunnel_len & 0xFFFF);
       s += 17;
       s = wire::checksum_add(ByteSpan(out.data() + t, std::size_t{size_} - t), s);
       s = wire::checksum_add(payload, s);

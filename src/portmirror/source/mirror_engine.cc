@@ -1,8 +1,8 @@
 #include "portmirror/source/mirror_engine.h"
 
+#include <fmt/core.h>
 #include <algorithm>
 #include <cstring>
-#include <fmt/core.h>
 
 #include "portmirror/source/packet_info.h"
 
@@ -33,7 +33,8 @@ Result<std::unique_ptr<MirrorEngine>> MirrorEngine::create(
     const auto& ic = cfg.instances[i];
     names.push_back(ic.name);
     if (ic.rate < 1 || ic.rate > 65535) {
-      return make_error(ExitCode::kUsage, "rate " + std::to_string(ic.rate) + " out of range 1-65535");
+      return make_error(ExitCode::kUsage,
+                        "rate " + std::to_string(ic.rate) + " out of range 1-65535");
     }
     if (ic.run_length > 20) {
       return make_error(ExitCode::kUsage,
@@ -61,7 +62,8 @@ Result<std::unique_ptr<MirrorEngine>> MirrorEngine::create(
     }
     for (std::size_t j = 0; j < ic.outputs.size(); ++j) {
       const auto& t = ic.outputs[j];
-      auto tpl = EncapTemplate::build(t, routes[i][j].source, ic.mtu_policy == config::MtuPolicy::kClip);
+      auto tpl =
+          EncapTemplate::build(t, routes[i][j].source, ic.mtu_policy == config::MtuPolicy::kClip);
       if (!tpl) return Unexpected<Error>(tpl.error());
       Output o;
       o.tunnel = t;
@@ -95,8 +97,8 @@ Result<std::unique_ptr<MirrorEngine>> MirrorEngine::create(
       auto it = std::find_if(cfg.filters.begin(), cfg.filters.end(),
                              [&](const config::Filter& f) { return f.name == b.filter; });
       if (it == cfg.filters.end()) {
-        return make_error(ExitCode::kConfig,
-                          "interface " + b.ifname + " uses filter '" + b.filter + "', which is not defined");
+        return make_error(ExitCode::kConfig, "interface " + b.ifname + " uses filter '" + b.filter +
+                                                 "', which is not defined");
       }
       i.matcher = static_cast<std::size_t>(it - cfg.filters.begin());
     }
@@ -154,8 +156,8 @@ void MirrorEngine::emit(Instance& inst, const Frame& frame, const PacketInfo& in
   inst.counters.inc(InstanceCounter::kMatched);
   if (!inst.sampler.sample()) return;
   inst.counters.inc(InstanceCounter::kSampled);
-  const std::size_t police_len =
-      std::min<std::size_t>(frame.data.size(), inst.max_length ? inst.max_length : frame.data.size());
+  const std::size_t police_len = std::min<std::size_t>(
+      frame.data.size(), inst.max_length ? inst.max_length : frame.data.size());
   if (!inst.policer.allow(static_cast<std::uint32_t>(police_len), now_)) {
     inst.counters.inc(InstanceCounter::kPoliced);
     return;

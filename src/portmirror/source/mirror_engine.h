@@ -4,10 +4,10 @@
 //         -> per instance: Sampler -> Policer -> per output: truncate (maximum-packet-length) ->
 //            MTU clip -> EncapTemplate::write -> TxSlot appended to the output's batch
 //
-// The caller (apps/portmirror/cmd_mirror.cc) feeds frames from the capture rings, checks room() before
-// each frame, and hands every output's batch to its io::Sender before returning the ring block (the
-// slots borrow the payload from the ring). Counters are plain integers owned by the engine.
-// No allocation, exception or logging per packet.
+// The caller (apps/portmirror/cmd_mirror.cc) feeds frames from the capture rings, checks room()
+// before each frame, and hands every output's batch to its io::Sender before returning the ring
+// block (the slots borrow the payload from the ring). Counters are plain integers owned by the
+// engine. No allocation, exception or logging per packet.
 #pragma once
 
 #include <array>
@@ -29,26 +29,27 @@
 
 namespace portmirror::source {
 
-#define PM_MIRROR_IFACE_COUNTERS(X)                                                          \
-  X(kSeen, "seen", "frames captured on this interface")                                     \
+#define PM_MIRROR_IFACE_COUNTERS(X)                                                             \
+  X(kSeen, "seen", "frames captured on this interface")                                         \
   X(kLoopExcluded, "loop_excluded", "our own tunnel traffic, never mirrored (loop prevention)") \
-  X(kMatched, "matched", "frames a term selected for mirroring")                            \
-  X(kDuplicate, "duplicate", "already mirrored from another interface (mirror-once)")       \
-  X(kRingPackets, "ring_packets", "packets the kernel saw for this ring, incl. drops")       \
+  X(kMatched, "matched", "frames a term selected for mirroring")                                \
+  X(kDuplicate, "duplicate", "already mirrored from another interface (mirror-once)")           \
+  X(kRingPackets, "ring_packets", "packets the kernel saw for this ring, incl. drops")          \
   X(kRingDrops, "ring_drops", "kernel ring drops (ring full)")
 PM_DECLARE_COUNTERS(IfaceCounter, PM_MIRROR_IFACE_COUNTERS)
 
-#define PM_MIRROR_INSTANCE_COUNTERS(X)                                                          \
-  X(kMatched, "matched", "packets a term sent to this instance")                               \
-  X(kSampled, "sampled", "packets chosen by rate / run-length")                                \
-  X(kPoliced, "policed", "sampled packets dropped by the policer")                             \
-  X(kTruncated, "truncated", "copies cut to maximum-packet-length")                            \
-  X(kMtuClipped, "mtu_clipped", "copies cut to fit the path MTU (policy clip)")                \
-  X(kMtuFragmented, "mtu_fragmented", "copies larger than the path MTU sent for the kernel to fragment") \
-  X(kNotIp, "not_ip", "non-IP frames an IP-only (gr-) output cannot carry")                   \
-  X(kSent, "sent", "copies handed to the network (all outputs)")                               \
-  X(kSendErrors, "send_errors", "copies the kernel refused (all outputs)")                     \
-  X(kBytes, "bytes", "outer bytes sent (all outputs)")                                         \
+#define PM_MIRROR_INSTANCE_COUNTERS(X)                                          \
+  X(kMatched, "matched", "packets a term sent to this instance")                \
+  X(kSampled, "sampled", "packets chosen by rate / run-length")                 \
+  X(kPoliced, "policed", "sampled packets dropped by the policer")              \
+  X(kTruncated, "truncated", "copies cut to maximum-packet-length")             \
+  X(kMtuClipped, "mtu_clipped", "copies cut to fit the path MTU (policy clip)") \
+  X(kMtuFragmented, "mtu_fragmented",                                           \
+    "copies larger than the path MTU sent for the kernel to fragment")          \
+  X(kNotIp, "not_ip", "non-IP frames an IP-only (gr-) output cannot carry")     \
+  X(kSent, "sent", "copies handed to the network (all outputs)")                \
+  X(kSendErrors, "send_errors", "copies the kernel refused (all outputs)")      \
+  X(kBytes, "bytes", "outer bytes sent (all outputs)")                          \
   X(kKeepalives, "keepalives", "GRE keepalives sent")
 PM_DECLARE_COUNTERS(InstanceCounter, PM_MIRROR_INSTANCE_COUNTERS)
 
@@ -87,7 +88,9 @@ class MirrorEngine {
   const TxSlot* slots(std::size_t o) const noexcept { return outputs_[o].slots.data(); }
   std::size_t slot_count(std::size_t o) const noexcept { return outputs_[o].count; }
   void sent(std::size_t o, std::uint32_t ok, std::uint32_t errors) noexcept;
-  const config::TunnelConfig& output_config(std::size_t o) const noexcept { return outputs_[o].tunnel; }
+  const config::TunnelConfig& output_config(std::size_t o) const noexcept {
+    return outputs_[o].tunnel;
+  }
   std::size_t output_instance(std::size_t o) const noexcept { return outputs_[o].instance; }
   std::uint64_t output_sent(std::size_t o) const noexcept { return outputs_[o].sent; }
   std::uint64_t output_errors(std::size_t o) const noexcept { return outputs_[o].errors; }
@@ -97,7 +100,9 @@ class MirrorEngine {
   std::size_t instance_count() const noexcept { return instances_.size(); }
   const std::string& instance_name(std::size_t i) const noexcept { return instances_[i].name; }
   CounterSet<IfaceCounter>& iface_counters(std::size_t i) noexcept { return ifaces_[i].counters; }
-  const CounterSet<IfaceCounter>& iface_counters(std::size_t i) const noexcept { return ifaces_[i].counters; }
+  const CounterSet<IfaceCounter>& iface_counters(std::size_t i) const noexcept {
+    return ifaces_[i].counters;
+  }
   const CounterSet<InstanceCounter>& instance_counters(std::size_t i) const noexcept {
     return instances_[i].counters;
   }

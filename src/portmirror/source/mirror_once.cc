@@ -13,7 +13,9 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
 }  // namespace
 
 MirrorOnce::MirrorOnce(std::size_t slots_log2, TimestampNs window)
-    : slots_(std::size_t{1} << slots_log2), mask_((std::size_t{1} << slots_log2) - 1), window_(window) {}
+    : slots_(std::size_t{1} << slots_log2),
+      mask_((std::size_t{1} << slots_log2) - 1),
+      window_(window) {}
 
 std::uint64_t MirrorOnce::fingerprint(ByteSpan frame, const PacketInfo& info) noexcept {
   std::uint64_t h = 0x84222325cbf29ce4ull;

@@ -146,9 +146,8 @@ bool parse_packet_info(ByteSpan frame, LinkType link, PacketInfo& out) noexcept 
     if (frame.size() < kEthHeader) return false;
     type = load_be16(frame, 12);
     off = kEthHeader;
-    for (int i = 0; i < kMaxVlanTags &&
-                    (type == kEthVlan || type == kEthQinQ || type == kEthQinQOld);
-         ++i) {
+    for (int i = 0;
+         i < kMaxVlanTags && (type == kEthVlan || type == kEthQinQ || type == kEthQinQOld); ++i) {
       if (frame.size() < off + 4) return true;
       if (!out.vlan) {
         out.vlan = true;

@@ -1,9 +1,9 @@
 // Token-bucket policer on the mirrored output of one instance: a packets/s bucket and a bits/s
-// bucket, each with a burst; a copy passes only when both have credit (issue 5 "Sampling, truncation,
-// policing"). Integer arithmetic on a caller-supplied monotonic clock (ns), so tests drive it with a
-// fake clock. Credit is kept in "rate x ns" units: a packet costs 1e9 units of the pps bucket and
-// bytes x 8 x 1e9 units of the bps bucket; elapsed time adds elapsed_ns x rate units, capped at
-// the burst.
+// bucket, each with a burst; a copy passes only when both have credit (issue 5 "Sampling,
+// truncation, policing"). Integer arithmetic on a caller-supplied monotonic clock (ns), so tests
+// drive it with a fake clock. Credit is kept in "rate x ns" units: a packet costs 1e9 units of the
+// pps bucket and bytes x 8 x 1e9 units of the bps bucket; elapsed time adds elapsed_ns x rate
+// units, capped at the burst.
 //
 // The default (config::PolicerConfig left at zero) is NOT "unlimited": the mirror applies
 // kDefaultPps / kDefaultBps unless the user gives --police (or --police none).

@@ -1,12 +1,12 @@
-// Junos `rate N` / `run-length M` sampling of the packets that matched a port-mirror term, per mirror
-// instance (protocols.md §4.2). Deterministic by default:
+// Junos `rate N` / `run-length M` sampling of the packets that matched a port-mirror term, per
+// mirror instance (protocols.md §4.2). Deterministic by default:
 //
 //   state k = 0 (matches since the last trigger), run = 0
 //   each matched packet: if run > 0 { copy; run -= 1 } else if (++k >= N) { copy; k = 0; run = M }
 //
-// so N=10, M=2 copies packets 10,11,12, 22,23,24, 34,35,36, ... (run packets do not count toward the
-// next trigger), and N=1 copies everything. Random mode triggers each packet with probability 1/N
-// (xorshift64* generator, seedable for tests) and then copies the same run of M.
+// so N=10, M=2 copies packets 10,11,12, 22,23,24, 34,35,36, ... (run packets do not count toward
+// the next trigger), and N=1 copies everything. Random mode triggers each packet with probability
+// 1/N (xorshift64* generator, seedable for tests) and then copies the same run of M.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,8 @@ namespace portmirror::source {
 class Sampler {
  public:
   Sampler() = default;
-  Sampler(std::uint32_t rate, std::uint32_t run_length, bool random, std::uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept;
+  Sampler(std::uint32_t rate, std::uint32_t run_length, bool random,
+          std::uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept;
 
   // Called once per matched packet; true = mirror this one.
   bool sample() noexcept {

@@ -22,8 +22,8 @@ struct FlagName {
   std::uint8_t bit;
 };
 constexpr FlagName kFlagNames[] = {
-    {"fin", 0x01},    {"syn", 0x02}, {"rst", 0x04}, {"push", 0x08}, {"psh", 0x08},
-    {"ack", 0x10},    {"urgent", 0x20}, {"urg", 0x20}, {"ece", 0x40}, {"cwr", 0x80},
+    {"fin", 0x01}, {"syn", 0x02},    {"rst", 0x04}, {"push", 0x08}, {"psh", 0x08},
+    {"ack", 0x10}, {"urgent", 0x20}, {"urg", 0x20}, {"ece", 0x40},  {"cwr", 0x80},
 };
 
 // Recursive descent over: or := and (('|'|',') and)* ; and := unary (('&'|'+') unary)* ;
@@ -44,9 +44,8 @@ class Parser {
   static constexpr int kMaxDepth = 32;
 
   Unexpected<Error> fail(const std::string& what) const {
-    return make_error(ExitCode::kBadFilter,
-                      "tcp-flags \"" + std::string(s_) + "\": " + what + " at column " +
-                          std::to_string(pos_ + 1));
+    return make_error(ExitCode::kBadFilter, "tcp-flags \"" + std::string(s_) + "\": " + what +
+                                                " at column " + std::to_string(pos_ + 1));
   }
   void skip_ws() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
@@ -105,7 +104,8 @@ class Parser {
       return t;
     }
     const std::size_t start = pos_;
-    while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '-'))
+    while (pos_ < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '-'))
       ++pos_;
     const std::string_view word = s_.substr(start, pos_ - start);
     if (word.empty()) return fail("expected a flag name");
@@ -147,7 +147,11 @@ Result<TcpFlagsMatch> TcpFlagsMatch::compile(std::string_view expr) {
   return m;
 }
 
-TcpFlagsMatch TcpFlagsMatch::established() noexcept { return compile("ack | rst").value(); }
-TcpFlagsMatch TcpFlagsMatch::initial() noexcept { return compile("syn & !ack").value(); }
+TcpFlagsMatch TcpFlagsMatch::established() noexcept {
+  return compile("ack | rst").value();
+}
+TcpFlagsMatch TcpFlagsMatch::initial() noexcept {
+  return compile("syn & !ack").value();
+}
 
 }  // namespace portmirror::source

@@ -1,8 +1,10 @@
 // Junos `tcp-flags` bit-field expressions compiled to a 256-entry truth table (protocols.md §4.5):
-//   names   fin 0x01  syn 0x02  rst 0x04  push 0x08  ack 0x10  urgent 0x20  (also ece 0x40, cwr 0x80,
+//   names   fin 0x01  syn 0x02  rst 0x04  push 0x08  ack 0x10  urgent 0x20  (also ece 0x40, cwr
+//   0x80,
 //           and 0xNN / decimal literals meaning "all these bits set")
 //   ops     ( )  then  !  then  & or +  then  | or ,   (left-associative)
-// `syn & !ack` matches a segment whose SYN bit is set and ACK bit clear. Matching is one table lookup.
+// `syn & !ack` matches a segment whose SYN bit is set and ACK bit clear. Matching is one table
+// lookup.
 #pragma once
 
 #include <array>

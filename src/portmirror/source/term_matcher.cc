@@ -17,9 +17,12 @@ std::uint64_t mask64(int bits) noexcept {
 
 bool family_accepts(config::Family f, std::uint8_t ip_version) noexcept {
   switch (f) {
-    case config::Family::kInet: return ip_version == 4;
-    case config::Family::kInet6: return ip_version == 6;
-    case config::Family::kAny: return ip_version == 4 || ip_version == 6;
+    case config::Family::kInet:
+      return ip_version == 4;
+    case config::Family::kInet6:
+      return ip_version == 6;
+    case config::Family::kAny:
+      return ip_version == 4 || ip_version == 6;
   }
   return false;
 }
@@ -33,9 +36,8 @@ Result<TermMatcher::PrefixList> TermMatcher::add_prefixes(
   out.present = true;
   // Sort a copy by prefix length, longest first: the first containing entry is the LPM result.
   std::vector<config::PrefixEntry> sorted = list;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.prefix.length > b.prefix.length;
-  });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.prefix.length > b.prefix.length; });
   out.v4.begin = out.v4.end = static_cast<std::uint32_t>(v4_.size());
   out.v6.begin = out.v6.end = static_cast<std::uint32_t>(v6_.size());
   for (const auto& e : sorted) {
@@ -130,12 +132,12 @@ Result<TermMatcher> TermMatcher::compile(const config::Filter& filter,
     if (t.port_mirror) {
       auto it = std::find(instance_names.begin(), instance_names.end(), t.mirror_instance);
       if (it == instance_names.end()) {
-        return make_error(ExitCode::kConfig,
-                          "term '" + t.name + "' mirrors to " +
-                              (t.mirror_instance.empty()
-                                   ? std::string("the global port-mirroring instance")
-                                   : "instance '" + t.mirror_instance + "'") +
-                              ", which is not configured");
+        return make_error(
+            ExitCode::kConfig,
+            "term '" + t.name + "' mirrors to " +
+                (t.mirror_instance.empty() ? std::string("the global port-mirroring instance")
+                                           : "instance '" + t.mirror_instance + "'") +
+                ", which is not configured");
       }
       const auto idx = static_cast<std::size_t>(it - instance_names.begin());
       if (idx >= kMaxInstances) {

@@ -1,12 +1,13 @@
-// A Junos firewall filter (config::Filter) compiled for the mirror's data path: every term becomes a
-// record of index ranges into flat arrays of prefixes (sorted longest first, so the first containing
-// entry is the longest-prefix match and its `except` flag decides) and numeric ranges, plus a tcp-flags
-// truth table. Evaluation follows protocols.md §4.4: terms top to bottom, all `from` conditions ANDed,
-// values within a condition ORed, the first matching term decides unless it says `next term`;
-// the implicit final term mirrors nothing.
+// A Junos firewall filter (config::Filter) compiled for the mirror's data path: every term becomes
+// a record of index ranges into flat arrays of prefixes (sorted longest first, so the first
+// containing entry is the longest-prefix match and its `except` flag decides) and numeric ranges,
+// plus a tcp-flags truth table. Evaluation follows protocols.md §4.4: terms top to bottom, all
+// `from` conditions ANDed, values within a condition ORed, the first matching term decides unless
+// it says `next term`; the implicit final term mirrors nothing.
 //
-// Conditions that need an L4 header (ports, ICMP type/code, tcp-flags, and their -except forms) never
-// match a packet without one: non-first fragments, truncated headers, other protocols (§4.5 advice).
+// Conditions that need an L4 header (ports, ICMP type/code, tcp-flags, and their -except forms)
+// never match a packet without one: non-first fragments, truncated headers, other protocols (§4.5
+// advice).
 #pragma once
 
 #include <cstdint>
@@ -80,7 +81,8 @@ class TermMatcher {
   Result<PrefixList> add_prefixes(const std::vector<config::PrefixEntry>& list, config::Family fam,
                                   const std::string& term);
   Values add_values(const config::ValueMatch& v);
-  bool match_prefixes(const PrefixList& l, const PacketInfo& p, const std::uint8_t* addr) const noexcept;
+  bool match_prefixes(const PrefixList& l, const PacketInfo& p,
+                      const std::uint8_t* addr) const noexcept;
   bool match_values(const Values& v, std::uint32_t x) const noexcept;
   bool match_term(const CompiledTerm& t, const PacketInfo& p) const noexcept;
 

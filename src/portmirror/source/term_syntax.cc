@@ -14,25 +14,26 @@ struct Named {
 };
 
 constexpr Named kProtocols[] = {
-    {"icmp", 1},  {"igmp", 2},   {"ipip", 4},    {"tcp", 6},    {"egp", 8},   {"udp", 17},
-    {"rsvp", 46}, {"gre", 47},   {"esp", 50},    {"ah", 51},    {"icmp6", 58}, {"ospf", 89},
-    {"pim", 103}, {"vrrp", 112}, {"sctp", 132},  {"ipv6", 41},  {"dstopts", 60},
+    {"icmp", 1},  {"igmp", 2},   {"ipip", 4},   {"tcp", 6},   {"egp", 8},      {"udp", 17},
+    {"rsvp", 46}, {"gre", 47},   {"esp", 50},   {"ah", 51},   {"icmp6", 58},   {"ospf", 89},
+    {"pim", 103}, {"vrrp", 112}, {"sctp", 132}, {"ipv6", 41}, {"dstopts", 60},
 };
 constexpr Named kPorts[] = {
-    {"ftp-data", 20}, {"ftp", 21},       {"ssh", 22},        {"telnet", 23},   {"smtp", 25},
-    {"domain", 53},   {"dhcp", 67},      {"bootps", 67},     {"bootpc", 68},   {"tftp", 69},
-    {"http", 80},     {"kerberos-sec", 88}, {"pop3", 110},   {"sunrpc", 111},  {"ntp", 123},
-    {"netbios-ns", 137}, {"netbios-dgm", 138}, {"netbios-ssn", 139}, {"imap", 143},
-    {"snmp", 161},    {"snmptrap", 162}, {"bgp", 179},       {"ldap", 389},    {"https", 443},
-    {"syslog", 514},  {"printer", 515},  {"ldp", 646},       {"radius", 1812}, {"radacct", 1813},
-    {"http-alt", 8080},
+    {"ftp-data", 20},     {"ftp", 21},          {"ssh", 22},   {"telnet", 23},
+    {"smtp", 25},         {"domain", 53},       {"dhcp", 67},  {"bootps", 67},
+    {"bootpc", 68},       {"tftp", 69},         {"http", 80},  {"kerberos-sec", 88},
+    {"pop3", 110},        {"sunrpc", 111},      {"ntp", 123},  {"netbios-ns", 137},
+    {"netbios-dgm", 138}, {"netbios-ssn", 139}, {"imap", 143}, {"snmp", 161},
+    {"snmptrap", 162},    {"bgp", 179},         {"ldap", 389}, {"https", 443},
+    {"syslog", 514},      {"printer", 515},     {"ldp", 646},  {"radius", 1812},
+    {"radacct", 1813},    {"http-alt", 8080},
 };
 constexpr Named kIcmpTypes[] = {
-    {"echo-reply", 0},         {"unreachable", 3},       {"source-quench", 4},
-    {"redirect", 5},           {"echo-request", 8},      {"router-advertisement", 9},
-    {"router-solicit", 10},    {"time-exceeded", 11},    {"parameter-problem", 12},
-    {"timestamp", 13},         {"timestamp-reply", 14},  {"info-request", 15},
-    {"info-reply", 16},        {"mask-request", 17},     {"mask-reply", 18},
+    {"echo-reply", 0},      {"unreachable", 3},      {"source-quench", 4},
+    {"redirect", 5},        {"echo-request", 8},     {"router-advertisement", 9},
+    {"router-solicit", 10}, {"time-exceeded", 11},   {"parameter-problem", 12},
+    {"timestamp", 13},      {"timestamp-reply", 14}, {"info-request", 15},
+    {"info-reply", 16},     {"mask-request", 17},    {"mask-reply", 18},
 };
 
 std::optional<std::uint32_t> lookup(const Named* begin, const Named* end, std::string_view n) {
@@ -120,9 +121,9 @@ constexpr PrefixKeyword kPrefixKeywords[] = {
     {"address", &config::MatchSpec::address},
 };
 
-constexpr std::string_view kFlagKeywords[] = {"tcp-flags", "tcp-established", "tcp-initial",
-                                              "first-fragment", "is-fragment", "then", "from",
-                                              "term"};
+constexpr std::string_view kFlagKeywords[] = {
+    "tcp-flags", "tcp-established", "tcp-initial", "first-fragment", "is-fragment", "then", "from",
+    "term"};
 
 bool is_keyword(std::string_view w) {
   for (const auto& k : kValueKeywords)
@@ -136,11 +137,15 @@ bool is_keyword(std::string_view w) {
 
 std::uint32_t max_for(ValueKind k) {
   switch (k) {
-    case ValueKind::kProtocol: return 255;
-    case ValueKind::kPort: return 65535;
+    case ValueKind::kProtocol:
+      return 255;
+    case ValueKind::kPort:
+      return 65535;
     case ValueKind::kIcmpType:
-    case ValueKind::kIcmpCode: return 255;
-    case ValueKind::kDscp: return 63;
+    case ValueKind::kIcmpCode:
+      return 255;
+    case ValueKind::kDscp:
+      return 63;
   }
   return 0;
 }
@@ -148,19 +153,23 @@ std::uint32_t max_for(ValueKind k) {
 std::optional<std::uint32_t> value_of(ValueKind k, std::string_view w) {
   if (auto n = parse_number(w)) return n;
   switch (k) {
-    case ValueKind::kProtocol: return protocol_by_name(w);
-    case ValueKind::kPort: return port_by_name(w);
-    case ValueKind::kIcmpType: return icmp_type_by_name(w);
-    case ValueKind::kIcmpCode: return std::nullopt;
-    case ValueKind::kDscp: return dscp_by_name(w);
+    case ValueKind::kProtocol:
+      return protocol_by_name(w);
+    case ValueKind::kPort:
+      return port_by_name(w);
+    case ValueKind::kIcmpType:
+      return icmp_type_by_name(w);
+    case ValueKind::kIcmpCode:
+      return std::nullopt;
+    case ValueKind::kDscp:
+      return dscp_by_name(w);
   }
   return std::nullopt;
 }
 
 Result<config::Range> parse_range(ValueKind k, std::string_view w, std::string_view key) {
   auto bad = [&](const std::string& why) {
-    return make_error(ExitCode::kBadFilter,
-                      std::string(key) + " '" + std::string(w) + "': " + why);
+    return make_error(ExitCode::kBadFilter, std::string(key) + " '" + std::string(w) + "': " + why);
   };
   std::string_view lo = w, hi = w;
   // a-b range; names contain '-' too (echo-request), so try the whole word first.
@@ -174,7 +183,8 @@ Result<config::Range> parse_range(ValueKind k, std::string_view w, std::string_v
   auto a = value_of(k, lo);
   auto b = value_of(k, hi);
   if (!a || !b) return bad("not a number, range or known name");
-  if (*a > max_for(k) || *b > max_for(k)) return bad("out of range 0-" + std::to_string(max_for(k)));
+  if (*a > max_for(k) || *b > max_for(k))
+    return bad("out of range 0-" + std::to_string(max_for(k)));
   if (*a > *b) return bad("range low end above high end");
   return config::Range{*a, *b};
 }
@@ -243,7 +253,9 @@ Result<config::Term> parse_cli_term(std::string_view text, const std::string& de
           const std::string_view one = rest.substr(0, comma);
           if (!one.empty()) {
             auto p = IpPrefix::parse(one);
-            if (!p) return err(std::string(k.word) + ": '" + std::string(one) + "' is not an address prefix");
+            if (!p)
+              return err(std::string(k.word) + ": '" + std::string(one) +
+                         "' is not an address prefix");
             list.push_back(config::PrefixEntry{*p, false});
           }
           if (comma == std::string_view::npos) break;
@@ -291,7 +303,8 @@ Result<config::Term> parse_cli_term(std::string_view text, const std::string& de
     }
     if (handled) continue;
     if (w == "tcp-flags") {
-      if (i >= toks.size()) return err("tcp-flags needs an expression, e.g. tcp-flags \"syn & !ack\"");
+      if (i >= toks.size())
+        return err("tcp-flags needs an expression, e.g. tcp-flags \"syn & !ack\"");
       std::string expr = toks[i++];
       // Unquoted expressions may span several words until the next keyword.
       while (i < toks.size() && !is_keyword(toks[i])) expr += " " + toks[i++];
@@ -340,8 +353,9 @@ Result<config::Term> parse_cli_term(std::string_view text, const std::string& de
       if (i >= toks.size()) return err("count needs a counter name");
       term.count = toks[i++];
     } else {
-      return err("unknown action '" + w +
-                 "' (port-mirror, port-mirror-instance NAME, accept, discard, next term, count NAME)");
+      return err(
+          "unknown action '" + w +
+          "' (port-mirror, port-mirror-instance NAME, accept, discard, next term, count NAME)");
     }
   }
   if (!any_action) return err("'then' needs an action");

@@ -4,8 +4,8 @@
 //   [term NAME] [from] CONDITION... [then ACTION...]
 //
 //   CONDITION  source-address | destination-address | address   PREFIX [except] ...
-//              protocol | source-port | destination-port | port | icmp-type | icmp-code | dscp  VALUES
-//              (each also as NAME-except, e.g. protocol-except, destination-port-except)
+//              protocol | source-port | destination-port | port | icmp-type | icmp-code | dscp
+//              VALUES (each also as NAME-except, e.g. protocol-except, destination-port-except)
 //              tcp-flags EXPR   tcp-established   tcp-initial   first-fragment   is-fragment
 //   VALUES     one or more of: number, a-b range, name (udp, ssh, echo-request, ef, af41 ...),
 //              separated by spaces or commas, optionally in [ ]

@@ -1,5 +1,5 @@
-// One encapsulated mirror copy ready to send: the tunnel header (built by EncapTemplate, starting at
-// the GRE or UDP header because the kernel builds the outer IP header) and the mirrored bytes,
+// One encapsulated mirror copy ready to send: the tunnel header (built by EncapTemplate, starting
+// at the GRE or UDP header because the kernel builds the outer IP header) and the mirrored bytes,
 // borrowed from the capture ring. io::Sender sends spans of these with sendmmsg.
 #pragma once
 

@@ -20,7 +20,9 @@ namespace {
 
 using portmirror::testing::PacketBuilder;
 
-IpAddress ip(const char* s) { return IpAddress::parse(s).value(); }
+IpAddress ip(const char* s) {
+  return IpAddress::parse(s).value();
+}
 
 // Outer frame = Ethernet + template output + payload.
 std::vector<std::uint8_t> encap(EncapTemplate& t, const std::vector<std::uint8_t>& payload,
@@ -70,7 +72,9 @@ std::string tshark_fields(const std::string& pcap, const std::string& fields) {
   return out;
 }
 
-bool have_tshark() { return std::system("command -v tshark >/dev/null 2>&1") == 0; }
+bool have_tshark() {
+  return std::system("command -v tshark >/dev/null 2>&1") == 0;
+}
 
 std::string tmp(const std::string& name) {
   return std::string(PM_BINARY_DIR) + "/source_test_" + name + ".pcap";
@@ -101,7 +105,8 @@ TEST(EncapTemplate, GreIpPayloadWithKeySequenceChecksum) {
   EXPECT_EQ(t.size(), 20u + 16u);
   EXPECT_TRUE(t.carries_ip());
   const std::vector<std::uint8_t> v4(kInner.begin() + 14, kInner.end());
-  const auto v6f = PacketBuilder().eth().ipv6("2001:db8::1", "2001:db8::2").udp(1, 2).payload(8).build();
+  const auto v6f =
+      PacketBuilder().eth().ipv6("2001:db8::1", "2001:db8::2").udp(1, 2).payload(8).build();
   const std::vector<std::uint8_t> v6(v6f.begin() + 14, v6f.end());
   collector::Decapsulator d({});
   Pcap pcap(tmp("gre"));
@@ -111,8 +116,8 @@ TEST(EncapTemplate, GreIpPayloadWithKeySequenceChecksum) {
     // Outer IPv4 header checksum valid; GRE checksum valid over header + payload.
     EXPECT_TRUE(wire::checksum_valid(ByteSpan(o.data() + 14, 20)));
     EXPECT_TRUE(wire::checksum_valid(ByteSpan(o.data() + 34, o.size() - 34)));
-    EXPECT_EQ(o[14 + 8], 17);        // TTL
-    EXPECT_EQ(o[14 + 1] >> 2, 46);   // DSCP
+    EXPECT_EQ(o[14 + 8], 17);           // TTL
+    EXPECT_EQ(o[14 + 1] >> 2, 46);      // DSCP
     EXPECT_EQ(o[14 + 6] & 0x40, 0x40);  // DF (MTU policy clip)
     auto r = decap(d, o);
     EXPECT_EQ(r.tunnel.encap, Encap::kGre);
@@ -125,8 +130,9 @@ TEST(EncapTemplate, GreIpPayloadWithKeySequenceChecksum) {
     EXPECT_EQ(std::vector<std::uint8_t>(r.inner.begin(), r.inner.end()), i == 2 ? v6 : v4);
   }
   if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
-  EXPECT_EQ(tshark_fields(tmp("gre"), "gre.key gre.sequence_number gre.checksum.status gre.proto ip.ttl"),
-            "0x00001234 0 1 0x0800 17,64\n0x00001234 1 1 0x0800 17,64\n0x00001234 2 1 0x86dd 17\n");
+  EXPECT_EQ(
+      tshark_fields(tmp("gre"), "gre.key gre.sequence_number gre.checksum.status gre.proto ip.ttl"),
+      "0x00001234 0 1 0x0800 17,64\n0x00001234 1 1 0x0800 17,64\n0x00001234 2 1 0x86dd 17\n");
 }
 
 TEST(EncapTemplate, GreEthernetPayload) {
@@ -152,7 +158,8 @@ TEST(EncapTemplate, Erspan2SessionIndexVlanTruncated) {
   c.erspan_index = 0xABCDE;
   auto t = EncapTemplate::build(c, ip("198.18.1.1")).value();
   EXPECT_EQ(t.size(), 20u + 8u + 8u);
-  auto tagged = PacketBuilder().eth().vlan(100).ipv4("10.0.0.1", "10.0.0.2").udp(1, 2).payload(100).build();
+  auto tagged =
+      PacketBuilder().eth().vlan(100).ipv4("10.0.0.1", "10.0.0.2").udp(1, 2).payload(100).build();
   std::vector<std::uint8_t> cut(tagged.begin(), tagged.begin() + 64);
   EncapMeta m;
   m.vlan = true;
@@ -181,7 +188,8 @@ TEST(EncapTemplate, Erspan2SessionIndexVlanTruncated) {
   EXPECT_EQ(load_be16(ByteSpan(o), 36), 0x88BE);
   if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
   EXPECT_EQ(tshark_fields(tmp("erspan2"),
-                          "erspan.version erspan.spanid erspan.index erspan.vlan erspan.cos erspan.encap erspan.truncated gre.sequence_number"),
+                          "erspan.version erspan.spanid erspan.index erspan.vlan erspan.cos "
+                          "erspan.encap erspan.truncated gre.sequence_number"),
             "1 1000 703710 100 5 3 1 0\n1 1000 703710 100 5 3 1 1\n");
 }
 
@@ -197,7 +205,8 @@ TEST(EncapTemplate, Erspan3TimestampDirectionHwGranularityBso) {
   EncapMeta m;
   m.egress = true;
   m.ts = 1'700'000'000'123'456'700;
-  auto small = PacketBuilder().eth().ipv4("10.0.0.1", "10.0.0.2").udp(1, 2).payload(2).build();  // 44 bytes
+  auto small =
+      PacketBuilder().eth().ipv4("10.0.0.1", "10.0.0.2").udp(1, 2).payload(2).build();  // 44 bytes
   collector::Decapsulator d({});
   Pcap pcap(tmp("erspan3"));
   auto o = encap(t, small, m);
@@ -212,7 +221,8 @@ TEST(EncapTemplate, Erspan3TimestampDirectionHwGranularityBso) {
   EXPECT_TRUE(r.tunnel.erspan.p);
   EXPECT_EQ(r.tunnel.erspan.ft, 0);
   EXPECT_EQ(r.tunnel.erspan.en_or_bso, 1);  // short frame (< 60 octets)
-  EXPECT_EQ(r.tunnel.erspan.timestamp, static_cast<std::uint32_t>(1'700'000'000'123'456'700ull / 100));
+  EXPECT_EQ(r.tunnel.erspan.timestamp,
+            static_cast<std::uint32_t>(1'700'000'000'123'456'700ull / 100));
   m.egress = false;
   m.ts = 1'700'000'000'000'000'000;
   c.erspan_gra = 0;
@@ -221,11 +231,17 @@ TEST(EncapTemplate, Erspan3TimestampDirectionHwGranularityBso) {
   pcap.add(o2);
   auto r2 = decap(d, o2);
   EXPECT_FALSE(r2.tunnel.erspan.direction_egress);
-  EXPECT_EQ(r2.tunnel.erspan.timestamp, static_cast<std::uint32_t>(1'700'000'000'000'000'000ull / 100'000));
+  EXPECT_EQ(r2.tunnel.erspan.timestamp,
+            static_cast<std::uint32_t>(1'700'000'000'000'000'000ull / 100'000));
   if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
-  EXPECT_EQ(tshark_fields(tmp("erspan3"), "erspan.version erspan.spanid erspan.hw erspan.direction erspan.gra erspan.bso erspan.timestamp"),
-            "2 7 42 1 1 1 " + std::to_string(static_cast<std::uint32_t>(1'700'000'000'123'456'700ull / 100)) +
-                "\n2 7 42 0 0 0 " + std::to_string(static_cast<std::uint32_t>(1'700'000'000'000'000'000ull / 100'000)) + "\n");
+  EXPECT_EQ(tshark_fields(tmp("erspan3"),
+                          "erspan.version erspan.spanid erspan.hw erspan.direction erspan.gra "
+                          "erspan.bso erspan.timestamp"),
+            "2 7 42 1 1 1 " +
+                std::to_string(static_cast<std::uint32_t>(1'700'000'000'123'456'700ull / 100)) +
+                "\n2 7 42 0 0 0 " +
+                std::to_string(static_cast<std::uint32_t>(1'700'000'000'000'000'000ull / 100'000)) +
+                "\n");
 }
 
 TEST(EncapTemplate, VxlanVniAndFlowHashedSourcePort) {
@@ -252,8 +268,9 @@ TEST(EncapTemplate, VxlanVniAndFlowHashedSourcePort) {
   EXPECT_EQ(flow_hash(testing::info_of(rev)), m.flow_hash);
   EXPECT_EQ(load_be16(ByteSpan(o), 34 + 6), 0);  // UDP checksum 0 over IPv4
   if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
-  EXPECT_EQ(tshark_fields(tmp("vxlan"), "vxlan.vni udp.dstport udp.length"),
-            "11259375 4789,5678 " + std::to_string(8 + 8 + kInner.size()) + ",48\n");  // outer, inner
+  EXPECT_EQ(
+      tshark_fields(tmp("vxlan"), "vxlan.vni udp.dstport udp.length"),
+      "11259375 4789,5678 " + std::to_string(8 + 8 + kInner.size()) + ",48\n");  // outer, inner
 }
 
 TEST(EncapTemplate, Ipv6OuterGreAndVxlanChecksum) {
@@ -280,7 +297,8 @@ TEST(EncapTemplate, Ipv6OuterGreAndVxlanChecksum) {
   EXPECT_EQ(rv.tunnel.id, 9u);
   EXPECT_NE(load_be16(ByteSpan(ov), 14 + 40 + 6), 0);  // UDP checksum mandatory over IPv6
   if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
-  const std::string out = tshark_fields(tmp("v6") + " -o udp.check_checksum:TRUE", "ipv6.hlim erspan.spanid vxlan.vni udp.checksum.status");
+  const std::string out = tshark_fields(tmp("v6") + " -o udp.check_checksum:TRUE",
+                                        "ipv6.hlim erspan.spanid vxlan.vni udp.checksum.status");
   // Outer UDP checksum good (1); the inner test frames carry none (3).
   EXPECT_EQ(out, "5 3  3\n5  9 1,3\n");
 }

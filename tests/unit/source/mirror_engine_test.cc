@@ -1,5 +1,6 @@
-// MirrorEngine without I/O: the whole per-packet path (match, loop prevention, mirror-once, sampling,
-// policer, truncation, MTU clip, encapsulation into batches) and the no-allocation guarantee.
+// MirrorEngine without I/O: the whole per-packet path (match, loop prevention, mirror-once,
+// sampling, policer, truncation, MTU clip, encapsulation into batches) and the no-allocation
+// guarantee.
 #include "portmirror/source/mirror_engine.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,9 @@
 namespace portmirror::source {
 namespace {
 
-IpAddress ip(const char* s) { return IpAddress::parse(s).value(); }
+IpAddress ip(const char* s) {
+  return IpAddress::parse(s).value();
+}
 
 config::MirrorConfig base_config(config::EncapKind encap = config::EncapKind::kGre) {
   config::MirrorConfig c;
@@ -30,7 +33,8 @@ std::unique_ptr<MirrorEngine> make(const config::MirrorConfig& c, std::uint32_t 
   std::vector<std::vector<OutputRoute>> routes;
   for (const auto& i : c.instances) {
     routes.emplace_back();
-    for (std::size_t j = 0; j < i.outputs.size(); ++j) routes.back().push_back({ip("198.18.1.1"), mtu});
+    for (std::size_t j = 0; j < i.outputs.size(); ++j)
+      routes.back().push_back({ip("198.18.1.1"), mtu});
   }
   auto e = MirrorEngine::create(c, routes, 0);
   EXPECT_TRUE(e.has_value()) << (e ? "" : e.error().message);
@@ -63,8 +67,18 @@ TEST(MirrorEngine, EncapsulatesIntoBatchAndCounts) {
 
 TEST(MirrorEngine, LoopPreventionExcludesOurTunnelTraffic) {
   auto e = make(base_config());
-  auto gre_to_collector = portmirror::testing::PacketBuilder().eth().ipv4("198.18.1.1", "198.18.1.2").gre({}).payload(20).build();
-  auto gre_elsewhere = portmirror::testing::PacketBuilder().eth().ipv4("198.18.1.1", "198.18.9.9").gre({}).payload(20).build();
+  auto gre_to_collector = portmirror::testing::PacketBuilder()
+                              .eth()
+                              .ipv4("198.18.1.1", "198.18.1.2")
+                              .gre({})
+                              .payload(20)
+                              .build();
+  auto gre_elsewhere = portmirror::testing::PacketBuilder()
+                           .eth()
+                           .ipv4("198.18.1.1", "198.18.9.9")
+                           .gre({})
+                           .payload(20)
+                           .build();
   e->process(frame_of(gre_to_collector), 0, true, 0);
   e->process(frame_of(gre_elsewhere), 0, true, 0);
   EXPECT_EQ(e->iface_counters(0).get(IfaceCounter::kLoopExcluded), 1u);
@@ -184,13 +198,17 @@ TEST(MirrorEngine, NoAllocationPerPacket) {
   c.keepalive_seconds = 1;
   auto e = make(c);
   std::vector<std::vector<std::uint8_t>> frames;
-  for (int i = 0; i < 64; ++i) frames.push_back(testing::udp_frame("10.0.0.1", "10.0.0.2", static_cast<std::uint16_t>(i), 2, 300));
+  for (int i = 0; i < 64; ++i)
+    frames.push_back(
+        testing::udp_frame("10.0.0.1", "10.0.0.2", static_cast<std::uint16_t>(i), 2, 300));
   portmirror::testing::AllocCounter counter;
   for (int n = 0; n < 5000; ++n) {
     if (!e->room()) {
-      for (std::size_t o = 0; o < e->output_count(); ++o) e->sent(o, static_cast<std::uint32_t>(e->slot_count(o)), 0);
+      for (std::size_t o = 0; o < e->output_count(); ++o)
+        e->sent(o, static_cast<std::uint32_t>(e->slot_count(o)), 0);
     }
-    e->process(frame_of(frames[static_cast<std::size_t>(n) % frames.size()], n * 1000), static_cast<std::size_t>(n & 1), (n & 1) != 0, n * 100'000);
+    e->process(frame_of(frames[static_cast<std::size_t>(n) % frames.size()], n * 1000),
+               static_cast<std::size_t>(n & 1), (n & 1) != 0, n * 100'000);
     if (n % 1000 == 0) e->tick(n * 100'000 + 5 * kNsPerSec);
   }
   EXPECT_EQ(counter.count(), 0u);

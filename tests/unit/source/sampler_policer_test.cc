@@ -28,7 +28,9 @@ TEST(Sampler, Rate1CopiesEverything) {
   EXPECT_EQ(copied(1, 0, 5), (std::vector<int>{1, 2, 3, 4, 5}));
   EXPECT_EQ(copied(1, 20, 5), (std::vector<int>{1, 2, 3, 4, 5}));
 }
-TEST(Sampler, Rate3RunLength0) { EXPECT_EQ(copied(3, 0, 12), (std::vector<int>{3, 6, 9, 12})); }
+TEST(Sampler, Rate3RunLength0) {
+  EXPECT_EQ(copied(3, 0, 12), (std::vector<int>{3, 6, 9, 12}));
+}
 TEST(Sampler, Rate5RunLength1) {
   EXPECT_EQ(copied(5, 1, 20), (std::vector<int>{5, 6, 11, 12, 17, 18}));
 }
@@ -126,14 +128,21 @@ TEST(MirrorOnce, ForwardedCopyIsDuplicateDistinctPacketsAreNot) {
   std::memcpy(h.destination.data(), "\x0a\x00\x01\x01", 4);
   auto in = PacketBuilder().eth().ipv4(h).udp(1000, 53).bytes({'a', 'b', 'c', 'd'}).build();
   h.time_to_live = 63;  // forwarded: TTL and checksum change, and the MACs
-  auto out = PacketBuilder().eth(0, {2, 0, 0, 0, 0, 9}, {2, 0, 0, 0, 0, 8}).ipv4(h).udp(1000, 53).bytes({'a', 'b', 'c', 'd'}).build();
+  auto out = PacketBuilder()
+                 .eth(0, {2, 0, 0, 0, 0, 9}, {2, 0, 0, 0, 0, 8})
+                 .ipv4(h)
+                 .udp(1000, 53)
+                 .bytes({'a', 'b', 'c', 'd'})
+                 .build();
   auto other = PacketBuilder().eth().ipv4(h).udp(1000, 53).bytes({'a', 'b', 'c', 'e'}).build();
   MirrorOnce once;
   EXPECT_FALSE(once.seen_before(ByteSpan(in), testing::info_of(in), 1000));
   EXPECT_TRUE(once.seen_before(ByteSpan(out), testing::info_of(out), 2000));
-  EXPECT_FALSE(once.seen_before(ByteSpan(other), testing::info_of(other), 3000));  // same id 0, other payload
+  EXPECT_FALSE(once.seen_before(ByteSpan(other), testing::info_of(other),
+                                3000));  // same id 0, other payload
   // Outside the window the same bytes are a new packet.
-  EXPECT_FALSE(once.seen_before(ByteSpan(in), testing::info_of(in), 1000 + 2 * MirrorOnce::kDefaultWindow));
+  EXPECT_FALSE(
+      once.seen_before(ByteSpan(in), testing::info_of(in), 1000 + 2 * MirrorOnce::kDefaultWindow));
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 namespace portmirror::source {
 namespace {
 
-constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPush = 0x08, kAck = 0x10, kUrg = 0x20;
+constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPush = 0x08, kAck = 0x10,
+                       kUrg = 0x20;
 
 std::vector<int> matching(const char* expr) {
   auto m = TcpFlagsMatch::compile(expr);
@@ -17,7 +18,9 @@ std::vector<int> matching(const char* expr) {
   return out;
 }
 
-bool eval(const char* expr, std::uint8_t flags) { return TcpFlagsMatch::compile(expr).value().matches(flags); }
+bool eval(const char* expr, std::uint8_t flags) {
+  return TcpFlagsMatch::compile(expr).value().matches(flags);
+}
 
 TEST(TcpFlags, SingleNamesMeanBitSet) {
   EXPECT_TRUE(eval("syn", kSyn));

@@ -1,5 +1,5 @@
-// TermMatcher: every match condition, except, longest-prefix match, first match / next term, family,
-// and the command-line term syntax that feeds it.
+// TermMatcher: every match condition, except, longest-prefix match, first match / next term,
+// family, and the command-line term syntax that feeds it.
 #include "portmirror/source/term_matcher.h"
 
 #include <gtest/gtest.h>
@@ -40,7 +40,9 @@ bool mirrors(const TermMatcher& m, const std::vector<std::uint8_t>& frame) {
 }
 
 TEST(TermMatcher, SeedTermFromSourcePortRange) {
-  auto m = compile({"from source-address 192.168.70.0/24 protocol udp destination-port 18252-18260 then port-mirror"});
+  auto m =
+      compile({"from source-address 192.168.70.0/24 protocol udp destination-port 18252-18260 then "
+               "port-mirror"});
   EXPECT_TRUE(mirrors(m, udp_frame("192.168.70.5", "10.0.0.1", 1000, 18252)));
   EXPECT_TRUE(mirrors(m, udp_frame("192.168.70.5", "10.0.0.1", 1000, 18260)));
   EXPECT_FALSE(mirrors(m, udp_frame("192.168.70.5", "10.0.0.1", 1000, 18261)));
@@ -49,11 +51,12 @@ TEST(TermMatcher, SeedTermFromSourcePortRange) {
 }
 
 TEST(TermMatcher, ExceptIsLongestPrefixMatch) {
-  auto m = compile({"from source-address 10.0.0.0/8 10.1.0.0/16 except 10.1.2.0/24 then port-mirror"});
+  auto m =
+      compile({"from source-address 10.0.0.0/8 10.1.0.0/16 except 10.1.2.0/24 then port-mirror"});
   EXPECT_TRUE(mirrors(m, udp_frame("10.9.0.1", "1.1.1.1", 1, 2)));
-  EXPECT_FALSE(mirrors(m, udp_frame("10.1.9.1", "1.1.1.1", 1, 2)));   // /16 except wins over /8
-  EXPECT_TRUE(mirrors(m, udp_frame("10.1.2.1", "1.1.1.1", 1, 2)));    // /24 wins over /16 except
-  EXPECT_FALSE(mirrors(m, udp_frame("11.0.0.1", "1.1.1.1", 1, 2)));   // implicit 0/0 except
+  EXPECT_FALSE(mirrors(m, udp_frame("10.1.9.1", "1.1.1.1", 1, 2)));  // /16 except wins over /8
+  EXPECT_TRUE(mirrors(m, udp_frame("10.1.2.1", "1.1.1.1", 1, 2)));   // /24 wins over /16 except
+  EXPECT_FALSE(mirrors(m, udp_frame("11.0.0.1", "1.1.1.1", 1, 2)));  // implicit 0/0 except
 }
 
 TEST(TermMatcher, DestinationAndEitherAddress) {
@@ -163,9 +166,10 @@ TEST(TermMatcher, FirstMatchDecidesAndNextTerm) {
   EXPECT_EQ(m.match(info_of(tcp_frame("1.1.1.1", "2.2.2.2", 1, 23, 0x10))).term, 1);
   EXPECT_FALSE(mirrors(m, udp_frame("1.1.1.1", "2.2.2.2", 1, 23)));  // implicit discard
 
-  auto n = compile({"from protocol udp then port-mirror-instance A next term",
-                    "from destination-port 53 then port-mirror-instance B", "then port-mirror-instance C"},
-                   {"A", "B", "C"});
+  auto n = compile(
+      {"from protocol udp then port-mirror-instance A next term",
+       "from destination-port 53 then port-mirror-instance B", "then port-mirror-instance C"},
+      {"A", "B", "C"});
   EXPECT_EQ(n.match(info_of(udp_frame("1.1.1.1", "2.2.2.2", 1, 53))).instances, 0b011u);
   EXPECT_EQ(n.match(info_of(udp_frame("1.1.1.1", "2.2.2.2", 1, 54))).instances, 0b101u);
   EXPECT_EQ(n.match(info_of(tcp_frame("1.1.1.1", "2.2.2.2", 1, 54, 2))).instances, 0b100u);
@@ -176,8 +180,18 @@ TEST(TermMatcher, FamilyAndIpv6) {
   f.family = config::Family::kInet6;
   auto m = TermMatcher::compile(f, {""});
   ASSERT_TRUE(m.has_value());
-  auto v6 = portmirror::testing::PacketBuilder().eth().ipv6("2001:db8::1", "2001:db9::2").udp(1, 2).payload(8).build();
-  auto other = portmirror::testing::PacketBuilder().eth().ipv6("2001:db9::1", "2001:db8::2").udp(1, 2).payload(8).build();
+  auto v6 = portmirror::testing::PacketBuilder()
+                .eth()
+                .ipv6("2001:db8::1", "2001:db9::2")
+                .udp(1, 2)
+                .payload(8)
+                .build();
+  auto other = portmirror::testing::PacketBuilder()
+                   .eth()
+                   .ipv6("2001:db9::1", "2001:db8::2")
+                   .udp(1, 2)
+                   .payload(8)
+                   .build();
   EXPECT_NE(m->match(info_of(v6)).instances, 0u);
   EXPECT_EQ(m->match(info_of(other)).instances, 0u);
   EXPECT_EQ(m->match(info_of(udp_frame("1.1.1.1", "2.2.2.2", 1, 2))).instances, 0u);
