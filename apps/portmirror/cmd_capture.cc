@@ -1,17 +1,390 @@
-// `portmirror capture` (placeholder until its issue lands).
-#include <CLI/CLI.hpp>
+// `portmirror capture`: the live collector. Receives mirrored traffic on user-space sockets (or an
+// AF_PACKET ring with -i), strips the tunnel, and prints or writes the inner packets. Thin: flags
+// -> io::CaptureLoop + io::Pipeline + sink -> exit code. See docs/capture.md.
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "apps/portmirror/commands.h"
 #include "portmirror/base/exit_codes.h"
+#include "portmirror/io/bpf_filter.h"
+#include "portmirror/io/capture_loop.h"
+#include "portmirror/io/pipeline.h"
+#include "portmirror/io/sink.h"
+#include "portmirror/io/text_sink.h"
 
 namespace portmirror::app {
 
+namespace {
+
+struct CaptureFlags {
+  std::string listen;
+  std::vector<std::string> allow;
+  std::vector<std::string> pins;
+  std::string iface;
+  std::uint32_t ring_mb = 64;
+  std::vector<std::uint16_t> vxlan_ports;
+  std::vector<std::uint16_t> geneve_ports;
+  std::vector<std::uint16_t> tzsp_ports;
+  bool no_ipv6 = false;
+  std::string write;
+  std::string format = "pcapng";
+  std::string linktype = "ethernet";
+  std::string split_by = "none";
+  std::string split_pattern;
+  double rotate_mb = 0;
+  std::uint32_t rotate_secs = 0;
+  std::uint32_t ring_files = 0;
+  bool unbuffered = false;
+  bool numeric = false;
+  std::uint64_t count = 0;
+  bool quiet = false;
+  int verbose = 0;
+  std::string user;
+  std::string stats_json;
+  double silence_secs = 10;
+  std::string depth = "1";
+  bool strict = false;
+  bool dedup = false;
+  std::string timestamps = "capture";
+  std::uint32_t rcvbuf_mb = 64;
+  std::vector<std::string> expression;
+};
+
+int fail(const Error& e) {
+  fmt::print(stderr, "portmirror capture: {}\n", e.message);
+  return to_int(e.code);
+}
+int usage(std::string_view msg) {
+  fmt::print(stderr, "portmirror capture: {}\n", msg);
+  return to_int(ExitCode::kUsage);
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string s;
+  for (const auto& x : v) {
+    if (!s.empty()) s += sep;
+    s += x;
+  }
+  return s;
+}
+
+std::string json_escape(std::string_view v) {
+  std::string o;
+  for (char c : v) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      o += c;
+    }
+  }
+  return o;
+}
+
+// Final statistics: tcpdump's three lines, then ours, then tunnel loss per session.
+void print_stats(std::FILE* out, io::CaptureLoop& loop, const io::Pipeline& p,
+                 const io::Admission& adm, bool final_lines) {
+  io::KernelStats k = loop.kernel_stats();
+  using PC = io::PipelineCounter;
+  fmt::print(out, "{} packets captured\n", k.captured);
+  fmt::print(out, "{} packets received by filter\n", k.received);
+  fmt::print(out, "{} packets dropped by kernel\n", k.dropped);
+  fmt::print(out,
+             "{} inner packets written, {} keepalives, {} untunnelled, {} dropped (decap), "
+             "{} filtered out\n",
+             p.count(PC::kInnerWritten), p.count(PC::kKeepalives), p.count(PC::kUntunnelled),
+             p.count(PC::kDropped), p.count(PC::kFilteredOut));
+  if (!adm.open()) {
+    fmt::print(out, "{} rejected (sender not in --allow), {} rejected (--pin mismatch)\n",
+               adm.rejected_not_allowed(), adm.rejected_pin());
+  }
+  if (loop.outer_length_mismatch() != 0) {
+    fmt::print(out,
+               "{} frames with an outer IPv4 length beyond the captured bytes (mirror snaplen)\n",
+               loop.outer_length_mismatch());
+  }
+  const auto& dc = p.decapsulator().counters();
+  for (std::size_t i = 0; i < dc.kSize; ++i) {
+    if (dc.at(i) != 0) fmt::print(out, "  {}: {}\n", dc.name(i), dc.at(i));
+  }
+  for (const auto& s : p.sessions().sessions()) {
+    TunnelInfo t;
+    t.encap = s.key.encap;
+    t.outer_src = s.key.sender;
+    t.outer_dst = s.key.receiver;
+    t.has_id = s.key.has_id;
+    t.id = s.key.id;
+    io::TextOptions o;
+    o.verbose = 1;
+    char buf[256];
+    std::string_view name(buf, io::format_tunnel(t, o, std::span<char>(buf)));
+    if (auto pos = name.find(" seq "); pos != std::string_view::npos) name = name.substr(0, pos);
+    const auto& q = s.seq.stats();
+    fmt::print(out, "tunnel {}: {} packets, {} bytes", name, s.packets, s.bytes);
+    if (q.with_seq != 0) {
+      fmt::print(out, ", lost {}, duplicate {}, reordered {}, restarts {}", q.lost, q.duplicate,
+                 q.reordered, q.restarts);
+    }
+    if (s.keepalives != 0) fmt::print(out, ", {} keepalives", s.keepalives);
+    if (s.rejected != 0) fmt::print(out, ", {} rejected", s.rejected);
+    fmt::print(out, "\n");
+  }
+  (void)final_lines;
+  std::fflush(out);
+}
+
+bool write_stats_json(const std::string& path, io::CaptureLoop& loop, const io::Pipeline& p,
+                      const io::Admission& adm) {
+  io::KernelStats k = loop.kernel_stats();
+  using PC = io::PipelineCounter;
+  std::string j = "{\n";
+  j += fmt::format("  \"frames_read\": {},\n", p.count(PC::kFramesRead));
+  j += fmt::format("  \"tunnelled\": {},\n", p.count(PC::kTunnelled));
+  j += fmt::format("  \"inner_written\": {},\n", p.count(PC::kInnerWritten));
+  j += fmt::format("  \"untunnelled\": {},\n", p.count(PC::kUntunnelled));
+  j += fmt::format("  \"keepalives\": {},\n", p.count(PC::kKeepalives));
+  j += fmt::format("  \"filtered_out\": {},\n", p.count(PC::kFilteredOut));
+  j += fmt::format("  \"kernel\": {{\"captured\": {}, \"received\": {}, \"dropped\": {}}},\n",
+                   k.captured, k.received, k.dropped);
+  j += fmt::format("  \"rejected\": {{\"not_allowed\": {}, \"pin_mismatch\": {}}},\n",
+                   adm.rejected_not_allowed(), adm.rejected_pin());
+  j += fmt::format("  \"outer_length_mismatch\": {},\n", loop.outer_length_mismatch());
+  j += "  \"errors\": {";
+  const auto& dc = p.decapsulator().counters();
+  bool first = true;
+  for (std::size_t i = 0; i < dc.kSize; ++i) {
+    if (dc.at(i) == 0) continue;
+    j += fmt::format("{}\"{}\": {}", first ? "" : ", ", dc.name(i), dc.at(i));
+    first = false;
+  }
+  j += "},\n  \"sessions\": [";
+  first = true;
+  for (const auto& s : p.sessions().sessions()) {
+    const auto& q = s.seq.stats();
+    j += fmt::format(
+        "{}\n    {{\"sender\": \"{}\", \"receiver\": \"{}\", \"encap\": \"{}\", \"id\": {}, "
+        "\"packets\": {}, \"bytes\": {}, \"seq_lost\": {}, \"seq_duplicate\": {}, "
+        "\"seq_reordered\": {}, \"seq_restarts\": {}, \"keepalives\": {}, \"rejected\": {}, "
+        "\"first_seen_ns\": {}, \"last_seen_ns\": {}}}",
+        first ? "" : ",", json_escape(s.key.sender.to_string()),
+        json_escape(s.key.receiver.to_string()), encap_name(s.key.encap),
+        s.key.has_id ? fmt::format("{}", s.key.id) : std::string("null"), s.packets, s.bytes,
+        q.lost, q.duplicate, q.reordered, q.restarts, s.keepalives, s.rejected, s.first_seen,
+        s.last_seen);
+    first = false;
+  }
+  j += "\n  ]\n}\n";
+  std::ofstream f(path, std::ios::trunc);
+  f << j;
+  return static_cast<bool>(f);
+}
+
+int run_capture(const CaptureFlags& f) {
+  // --- what to receive -------------------------------------------------------------------------
+  io::CaptureOptions co;
+  if (!f.listen.empty()) {
+    auto a = IpAddress::parse(f.listen);
+    if (!a) return usage(fmt::format("--listen {}: not an IPv4 or IPv6 address", f.listen));
+    co.sockets.listen = *a;
+  }
+  if (!f.vxlan_ports.empty()) co.sockets.vxlan_ports = f.vxlan_ports;
+  if (!f.geneve_ports.empty()) co.sockets.geneve_ports = f.geneve_ports;
+  if (!f.tzsp_ports.empty()) co.sockets.tzsp_ports = f.tzsp_ports;
+  co.sockets.ipv6 = !f.no_ipv6;
+  co.sockets.rcvbuf_bytes = static_cast<int>(std::min<std::uint32_t>(f.rcvbuf_mb, 1024) << 20);
+  if (!f.iface.empty()) {
+    io::RingOptions ro;
+    ro.ifname = f.iface;
+    ro.direction = io::CaptureDirection::kIn;
+    ro.block_size = 1u << 20;
+    ro.block_count = std::max<std::uint32_t>(2, f.ring_mb);
+    co.ring = ro;
+  }
+  co.count = f.count;
+  co.flush_after_batch = f.write.empty();
+  co.silence_timeout = static_cast<TimestampNs>(f.silence_secs * 1e9);
+
+  std::vector<IpPrefix> allow;
+  for (const auto& a : f.allow) {
+    auto p = IpPrefix::parse(a);
+    if (!p) return usage(fmt::format("--allow {}: not an address or CIDR prefix", a));
+    allow.push_back(*p);
+  }
+  std::vector<io::Pin> pins;
+  for (const auto& s : f.pins) {
+    auto p = io::Pin::parse(s);
+    if (!p) return usage(fmt::format("--pin {}: expected SENDER=ID (e.g. 198.18.1.1=0x1234)", s));
+    pins.push_back(*p);
+  }
+  io::Admission admission(std::move(allow), std::move(pins));
+
+  // --- pipeline options (shared with decap) ---------------------------------------------------
+  io::PipelineOptions po;
+  po.decap.vxlan_ports = co.sockets.vxlan_ports;
+  po.decap.geneve_ports = co.sockets.geneve_ports;
+  po.decap.tzsp_ports = co.sockets.tzsp_ports;
+  if (f.depth == "all") {
+    po.decap.depth = collector::kMaxEncapDepth;
+  } else {
+    int d = std::atoi(f.depth.c_str());
+    if (d < 1 || d > collector::kMaxEncapDepth) {
+      return usage(
+          fmt::format("--depth {}: expected 1..{} or all", f.depth, collector::kMaxEncapDepth));
+    }
+    po.decap.depth = d;
+  }
+  po.decap.strict = f.strict;
+  po.dedup = f.dedup;
+  if (f.timestamps == "erspan") {
+    po.timestamps = io::TimestampSource::kErspan;
+  } else if (f.timestamps != "capture") {
+    return usage("--timestamps: expected capture or erspan");
+  }
+
+  // The filter is compiled before anything is opened: a bad filter is a usage error, not a
+  // half-started collector.
+  std::string expr = join(f.expression, " ");
+  auto filter = io::InnerFilter::compile(expr);
+  if (!filter) return fail(filter.error());
+
+  io::SinkOptions so;
+  so.path = f.write;
+  if (f.format == "pcap") {
+    so.format = io::FileFormat::kPcap;
+  } else if (f.format == "pcap-ns" || f.format == "pcapns") {
+    so.format = io::FileFormat::kPcapNs;
+  } else if (f.format == "pcapng") {
+    so.format = io::FileFormat::kPcapng;
+  } else {
+    return usage("--format: expected pcap, pcap-ns or pcapng");
+  }
+  if (f.linktype == "native") {
+    so.link_policy = io::LinkTypePolicy::kNative;
+  } else if (f.linktype != "ethernet") {
+    return usage("--linktype: expected ethernet or native");
+  }
+  if (f.split_by == "sender") {
+    so.split = io::SplitBy::kSender;
+  } else if (f.split_by == "session") {
+    so.split = io::SplitBy::kSession;
+  } else if (f.split_by != "none") {
+    return usage("--split-by: expected none, sender or session");
+  }
+  so.split_pattern = f.split_pattern;
+  so.rotate_bytes = static_cast<std::uint64_t>(f.rotate_mb * 1'000'000);
+  so.rotate_seconds = f.rotate_secs;
+  so.ring_files = f.ring_files;
+  so.flush_each_packet = f.unbuffered;
+  so.filter_text = expr;
+  if (f.write.empty() && (so.split != io::SplitBy::kNone || so.rotate_bytes || so.rotate_seconds)) {
+    return usage("--split-by, -C and -G need -w FILE");
+  }
+
+  // --- open sources, drop privileges, then open the output (as tcpdump -Z does) --------------
+  auto loop = io::CaptureLoop::open(co);
+  if (!loop) return fail(loop.error());
+  if (!f.user.empty()) {
+    if (auto r = io::CaptureLoop::drop_privileges(f.user); !r) return fail(r.error());
+  }
+  std::unique_ptr<io::Sink> sink;
+  if (f.write.empty()) {
+    io::TextOptions to;
+    to.numeric = f.numeric;
+    to.quiet = f.quiet;
+    to.verbose = f.verbose;
+    sink = std::make_unique<io::TextSink>(to, stdout, f.unbuffered);
+  } else {
+    auto s = io::open_sink(so);
+    if (!s) return fail(s.error());
+    sink = std::move(*s);
+  }
+  io::Pipeline pipeline(po, *sink, filter->get());
+  // Lines on stdout carry packets (text mode) or pcap bytes (-w -): everything else is stderr.
+  std::FILE* log = stderr;
+
+  fmt::print(log, "portmirror capture: listening on {}\n", (*loop)->describe());
+  if (admission.open()) {
+    fmt::print(log, "portmirror capture: accepting every sender (no --allow)\n");
+  } else {
+    std::vector<std::string> a;
+    for (const auto& p : admission.allow()) a.push_back(p.to_string());
+    for (const auto& p : admission.pins())
+      a.push_back(fmt::format("{} pinned to id {}", p.sender.to_string(), p.id));
+    fmt::print(log, "portmirror capture: accepting only {}\n", join(a, ", "));
+  }
+  if (!expr.empty()) fmt::print(log, "portmirror capture: inner filter: {}\n", expr);
+  std::fflush(log);
+
+  bool ok = (*loop)->run(pipeline, admission, log,
+                         [&] { print_stats(log, **loop, pipeline, admission, false); });
+  bool closed = pipeline.finish();
+  print_stats(log, **loop, pipeline, admission, true);
+  if (!f.stats_json.empty() && !write_stats_json(f.stats_json, **loop, pipeline, admission)) {
+    fmt::print(stderr, "portmirror capture: cannot write --stats-json {}\n", f.stats_json);
+    return to_int(ExitCode::kOutputUnwritable);
+  }
+  if (!ok || !closed) {
+    const Error* e = pipeline.sink().error();
+    if (e != nullptr) return fail(*e);
+    return to_int(ExitCode::kOutputUnwritable);
+  }
+  return to_int(ExitCode::kOk);
+}
+
+}  // namespace
+
 Runner add_capture_command(CLI::App& app) {
-  app.add_subcommand("capture", "(not implemented yet)");
-  return [] {
-    fmt::print(stderr, "portmirror capture: not implemented yet\n");
-    return to_int(ExitCode::kFailure);
+  auto f = std::make_shared<CaptureFlags>();
+  CLI::App* c = app.add_subcommand(
+      "capture",
+      "receive mirrored traffic (GRE, ERSPAN I/II/III, VXLAN, Geneve, TZSP) on user-space sockets "
+      "or an interface, and print or write the inner packets");
+  c->add_option("--listen", f->listen, "only this local address (IPv4 or IPv6)");
+  c->add_option("--allow", f->allow, "accept only these senders (CIDR, repeatable)");
+  c->add_option("--pin", f->pins,
+                "SENDER=ID: require this GRE key / ERSPAN session / VNI (repeatable)");
+  c->add_option("-i,--interface", f->iface,
+                "sniff mode: AF_PACKET ring on IFACE instead of sockets");
+  c->add_option("--ring-size", f->ring_mb, "sniff mode ring size in MB (default 64)");
+  c->add_option("--vxlan-port", f->vxlan_ports, "VXLAN UDP port (repeatable; default 4789)");
+  c->add_option("--geneve-port", f->geneve_ports, "Geneve UDP port (repeatable; default 6081)");
+  c->add_option("--tzsp-port", f->tzsp_ports, "TZSP UDP port (repeatable; default 37008)");
+  c->add_flag("--no-ipv6", f->no_ipv6, "do not open IPv6 sockets");
+  c->add_option("--rcvbuf", f->rcvbuf_mb, "socket receive buffer in MB (default 64)");
+  c->add_option("-w", f->write, "write inner packets to FILE ('-' = standard output)");
+  c->add_option("--format", f->format, "pcapng (default), pcap, pcap-ns");
+  c->add_option("--linktype", f->linktype, "ethernet (default) or native");
+  c->add_option("--split-by", f->split_by, "none, sender or session");
+  c->add_option("--split-pattern", f->split_pattern, "file name pattern for --split-by");
+  c->add_option("-C", f->rotate_mb, "rotate output after SIZE MB");
+  c->add_option("-G", f->rotate_secs, "rotate output every SECONDS");
+  c->add_option("-W", f->ring_files, "keep at most COUNT files (ring)");
+  c->add_flag("-U", f->unbuffered, "flush after every packet");
+  c->add_flag("-n", f->numeric, "numeric ports (host names are never resolved)");
+  c->add_option("-c", f->count, "stop after COUNT inner packets");
+  c->add_flag("-q", f->quiet, "quick output");
+  c->add_flag("-v", f->verbose, "verbose output (repeatable)");
+  c->add_option("-Z", f->user, "drop privileges to USER after opening the sockets");
+  c->add_option("--stats-json", f->stats_json, "write final statistics as JSON to FILE");
+  c->add_option("--silence-timeout", f->silence_secs,
+                "report a session silent after SECS without packets (default 10; 0 = never)");
+  c->add_option("--depth", f->depth, "tunnel layers to strip: N or all (default 1)");
+  c->add_flag("--strict", f->strict, "reject reserved bits and bad GRE checksums");
+  c->add_flag("--dedup", f->dedup, "drop second copies (same session and sequence number)");
+  c->add_option("--timestamps", f->timestamps, "capture (default) or erspan");
+  c->add_option("expression", f->expression, "tcpdump filter on the inner packets");
+  return [f] {
+    std::signal(SIGPIPE, SIG_IGN);  // a closed `-w -` reader becomes a write error, not a kill
+    return run_capture(*f);
   };
 }
 
