@@ -106,6 +106,9 @@ void print_stats(std::FILE* out, io::CaptureLoop& loop, const io::Pipeline& p,
   if (!adm.open()) {
     fmt::print(out, "{} rejected (sender not in --allow), {} rejected (--pin mismatch)\n",
                adm.rejected_not_allowed(), adm.rejected_pin());
+    for (const auto& r : adm.rejected_senders()) {
+      fmt::print(out, "  rejected from {}: {}\n", r.sender.to_string(), r.packets);
+    }
   }
   if (loop.outer_length_mismatch() != 0) {
     fmt::print(out,
@@ -155,8 +158,15 @@ bool write_stats_json(const std::string& path, io::CaptureLoop& loop, const io::
   j += fmt::format("  \"filtered_out\": {},\n", p.count(PC::kFilteredOut));
   j += fmt::format("  \"kernel\": {{\"captured\": {}, \"received\": {}, \"dropped\": {}}},\n",
                    k.captured, k.received, k.dropped);
-  j += fmt::format("  \"rejected\": {{\"not_allowed\": {}, \"pin_mismatch\": {}}},\n",
+  j += fmt::format("  \"rejected\": {{\"not_allowed\": {}, \"pin_mismatch\": {}, \"senders\": [",
                    adm.rejected_not_allowed(), adm.rejected_pin());
+  bool first_sender = true;
+  for (const auto& r : adm.rejected_senders()) {
+    j += fmt::format("{}{{\"sender\": \"{}\", \"packets\": {}}}", first_sender ? "" : ", ",
+                     r.sender.to_string(), r.packets);
+    first_sender = false;
+  }
+  j += "]},\n";
   j += fmt::format("  \"outer_length_mismatch\": {},\n", loop.outer_length_mismatch());
   j += "  \"errors\": {";
   const auto& dc = p.decapsulator().counters();

@@ -46,6 +46,7 @@ bool Admission::admit(const TunnelInfo& t) noexcept {
     }
     if (!ok) {
       ++not_allowed_;
+      count_sender(t.outer_src);
       return false;
     }
   }
@@ -53,12 +54,23 @@ bool Admission::admit(const TunnelInfo& t) noexcept {
     if (p.sender.contains(t.outer_src)) {
       if (!t.has_id || t.id != p.id) {
         ++pin_mismatch_;
+        count_sender(t.outer_src);
         return false;
       }
       break;  // first matching pin decides
     }
   }
   return true;
+}
+
+void Admission::count_sender(const IpAddress& a) noexcept {
+  for (std::size_t i = 0; i < senders_used_; ++i) {
+    if (senders_[i].sender == a) {
+      ++senders_[i].packets;
+      return;
+    }
+  }
+  if (senders_used_ < kMaxSenders) senders_[senders_used_++] = SenderCount{a, 1};
 }
 
 namespace {

@@ -4,7 +4,9 @@
 // SIGUSR1 (statistics so far). Single-threaded (design.md "Threads").
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -27,7 +29,8 @@ struct Pin {
   static std::optional<Pin> parse(std::string_view text);  // "198.18.1.1=0x1234", "10.0.0.0/8=101"
 };
 
-// Who may send (--allow, --pin). Checked after decapsulation, before the session counts the packet.
+// Who may send (--allow, --pin). Checked after decapsulation and before the session table: a rejected
+// packet creates no session, is never written, and is counted here (total and per sender).
 class Admission {
  public:
   Admission(std::vector<IpPrefix> allow, std::vector<Pin> pins)
@@ -37,14 +40,26 @@ class Admission {
   bool admit(const TunnelInfo& t) noexcept;
   std::uint64_t rejected_not_allowed() const noexcept { return not_allowed_; }
   std::uint64_t rejected_pin() const noexcept { return pin_mismatch_; }
+  // Rejected packets per sender (the first kMaxSenders senders; later ones only in the totals).
+  static constexpr std::size_t kMaxSenders = 64;
+  struct SenderCount {
+    IpAddress sender;
+    std::uint64_t packets = 0;
+  };
+  std::span<const SenderCount> rejected_senders() const noexcept {
+    return {senders_.data(), senders_used_};
+  }
   const std::vector<IpPrefix>& allow() const noexcept { return allow_; }
   const std::vector<Pin>& pins() const noexcept { return pins_; }
 
  private:
   std::vector<IpPrefix> allow_;
   std::vector<Pin> pins_;
+  void count_sender(const IpAddress& a) noexcept;
   std::uint64_t not_allowed_ = 0;
   std::uint64_t pin_mismatch_ = 0;
+  std::array<SenderCount, kMaxSenders> senders_{};
+  std::size_t senders_used_ = 0;
 };
 
 struct CaptureOptions {

@@ -8,7 +8,8 @@ the inner frames it sent to a reference pcap (what the collector must write, bit
 
 Kinds: gre-plain gre-kcs gre-ip erspan1 erspan2 erspan3 erspan3-pf vxlan geneve tzsp gre6 vxlan6
 --skip-every N: sequence numbers run on, but every Nth packet of each kind that carries a sequence
-number is not sent (a gap the collector must count). Prints one line: "sent N lost L keepalive K".
+number is not sent (a gap the collector must count). Prints one line: "sent N lost L keepalive K"
+(L = gaps a receiver can see: skipped numbers followed by a later one).
 Every kind except gre-ip/gre6 carries an Ethernet inner frame; gre-ip and gre6 carry bare IPv4
 (the reference then holds the IP packet).
 """
@@ -90,12 +91,13 @@ def main():
     p.add_argument("--dst6", default="2001:db8:1::2")
     a = p.parse_args()
     kinds = a.kinds.split(",")
-    frames, refs, lost = [], [], 0
+    frames, refs, lost_per_kind = [], [], {}
     for s in range(a.count):
         for k in kinds:
             outer, ref = build(k, a, s)
             if a.skip_every and k in SEQ_KINDS and s % a.skip_every == a.skip_every - 1:
-                lost += 1
+                if s < a.count - 1:  # a gap is only visible once a later number arrives
+                    lost_per_kind[k] = lost_per_kind.get(k, 0) + 1
                 continue
             frames.append(raw(outer))
             refs.append(ref)
@@ -107,7 +109,7 @@ def main():
         s.send(f)
         time.sleep(0.0005)  # keep well under any receive-buffer limit; this is not a rate test
     s.close()
-    print("sent %d lost %d keepalive %d" % (len(refs), lost, a.keepalives))
+    print("sent %d lost %d keepalive %d" % (len(refs), sum(lost_per_kind.values()), a.keepalives))
 
 
 if __name__ == "__main__":
