@@ -15,7 +15,7 @@ nx snd $SEND --ref "$W/good.pcap" --count 7 --kinds gre-kcs,vxlan,erspan3 >/dev/
 nx snd $SEND --ref "$W/bad.pcap" --count 9 --kinds gre-kcs,vxlan,erspan3 --src 198.18.1.3 >/dev/null
 sleep 0.3; stop_pm "$PM_PID"
 sed 's/^/    /' "$W/a.log"
-check "only the allowed sender's 21 packets, bit for bit" same_inner "$W/a.pcapng" "$W/good.pcap"
+check_inner "only the allowed sender's 21 packets, bit for bit" "$W/a.pcapng" "$W/good.pcap"
 check "rejected.not_allowed = 27 exactly" test "$(json "$W/a.json" "j['rejected']['not_allowed']")" = 27
 check "no session of 198.18.1.3 exists" \
   test "$(json "$W/a.json" "len([s for s in j['sessions'] if s['sender']=='198.18.1.3'])")" = 0
@@ -34,7 +34,7 @@ start_pm col "$W/c.log" --pin 198.18.1.1=0x1234 -w "$W/c.pcapng" --stats-json "$
 nx snd $SEND --ref "$W/pin-good.pcap" --count 5 --kinds gre-kcs >/dev/null
 nx snd $SEND --ref "$W/pin-bad.pcap" --count 4 --kinds erspan2 >/dev/null
 sleep 0.3; stop_pm "$PM_PID"
-check "pinned key written bit for bit" same_inner "$W/c.pcapng" "$W/pin-good.pcap"
+check_inner "pinned key written bit for bit" "$W/c.pcapng" "$W/pin-good.pcap"
 check "rejected.pin_mismatch = 4" test "$(json "$W/c.json" "j['rejected']['pin_mismatch']")" = 4
 
 log "4. -Z nobody: sockets opened as root, then runs as nobody and still receives"
@@ -45,7 +45,7 @@ check "process runs as nobody (uid $uid)" test "$uid" = "$(id -u nobody)"
 nx snd $SEND --ref "$W/z.pcap" --count 3 --kinds gre-plain,vxlan >/dev/null
 sleep 0.3; stop_pm "$PM_PID"
 check "output file owned by nobody" test "$(stat -c %U "$W/z.pcapng")" = nobody
-check "packets received after the drop, bit for bit" same_inner "$W/z.pcapng" "$W/z.pcap"
+check_inner "packets received after the drop, bit for bit" "$W/z.pcapng" "$W/z.pcap"
 
 log "5. clear errors and exit codes"
 expect_exit() { # expect_exit CODE PATTERN cmd...

@@ -19,8 +19,12 @@ nx gen sysctl -qw net.ipv6.conf.gen-eth0.disable_ipv6=1 2>/dev/null
 
 FILES=()
 for f in "$PM_SHARED_DIR"/peers/pcaps/*.pcap "$PM_SHARED_DIR"/corpus/*.pcap "$PM_SHARED_DIR"/corpus/*.pcapng; do
-  # Ethernet captures only (tcpreplay sends the link header as it is).
-  [ "$(capinfos -T -E "$f" 2>/dev/null | tail -1 | cut -f2)" = "ether" ] && FILES+=("$f")
+  # Ethernet captures only (tcpreplay sends the link header as it is), and no frame above 65535
+  # bytes (the BIG TCP jumbogram in tcpdump_bigtcp-ipv6-vxlan-ipv6.pcap fits no link).
+  [ "$(capinfos -T -E "$f" 2>/dev/null | tail -1 | cut -f2)" = "ether" ] || continue
+  max=$(tshark -r "$f" -T fields -e frame.len 2>/dev/null | sort -n | tail -1)
+  if [ "${max:-0}" -gt 65535 ]; then echo "    not replayable (frame of $max bytes): $(basename "$f")"; continue; fi
+  FILES+=("$f")
 done
 log "replaying ${#FILES[@]} Ethernet captures"
 PORTS=(--vxlan-port 4789 --vxlan-port 8472 --tzsp-port 37008 --tzsp-port 31337)
@@ -40,11 +44,10 @@ sleep 0.5
 stop_pm "$PM_PID"
 sed 's/^/    /' "$W/pm.log" | head -40
 check "capture exits 0 (rc $PM_RC)" test "$PM_RC" = 0
-check "inner packets = decap's, bit for bit ($(same_inner "$W/out.pcapng" "$W/ref.pcapng" | head -1))" \
-  same_inner "$W/out.pcapng" "$W/ref.pcapng"
+check_inner "inner packets = decap's, bit for bit" "$W/out.pcapng" "$W/ref.pcapng"
 check "same sessions and per-session packet counts as decap" test \
-  "$(json "$W/s.json" "sorted((s['sender'],s['encap'],s['id'],s['packets'],s['seq_lost']) for s in j['sessions'])")" = \
-  "$(json "$W/ref.json" "sorted((s['sender'],s['encap'],s['id'],s['packets'],s['seq_lost']) for s in j['sessions'])")"
+  "$(json "$W/s.json" "sorted((s['sender'],s['encap'],str(s['id']),s['packets'],s['seq_lost']) for s in j['sessions'])")" = \
+  "$(json "$W/ref.json" "sorted((s['sender'],s['encap'],str(s['id']),s['packets'],s['seq_lost']) for s in j['sessions'])")"
 check "tcpdump-style line: 0 packets dropped by kernel" grep -qx "0 packets dropped by kernel" "$W/pm.log"
 recv=$(awk '/packets received by filter/{print $1}' "$W/pm.log")
 capd=$(awk '/packets captured/{print $1}' "$W/pm.log")

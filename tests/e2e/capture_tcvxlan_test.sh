@@ -39,9 +39,8 @@ tc -n "$S" qdisc del dev src-eth0 clsact
 sleep 0.2
 stop_pm "$PM_PID"; stop_capture "$REF_PID"; stop_capture "$ICMP_PID"
 sed 's/^/    /' "$W/pm.log"
-n=$(tshark -r "$W/ref.pcap" 2>/dev/null | wc -l)
-check "all $n frames of the monitored port arrive bit for bit ($(same_inner "$W/out.pcapng" "$W/ref.pcap" | head -1))" \
-  same_inner "$W/out.pcapng" "$W/ref.pcap"
+n=$(count_frames "$W/ref.pcap")
+check_inner "all $n frames of the monitored port arrive bit for bit" "$W/out.pcapng" "$W/ref.pcap"
 got=$(json "$W/s.json" "[(s['sender'],s['encap'],s['id'],s['packets']) for s in j['sessions']]")
 check "one session vxlan 42 from 198.18.1.1 with $n packets (got $got)" test "$got" = "[('198.18.1.1', 'vxlan', 42, $n)]"
 check "no ICMP port unreachable left the collector" test "$(icmp_count "$W/icmp.pcap")" = 0

@@ -66,11 +66,22 @@ stop_pm() {
 }
 
 # json FILE EXPR: evaluates a python expression on the JSON object `j` of FILE.
-json() { /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# A failing expression prints a unique marker, so two failures never compare equal.
+json() { /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1" || echo "json-error-$RANDOM$RANDOM"; }
 
 # same_inner OURS REF [--from-ip]: every frame of REF is in OURS and nothing else (multiset of
 # bytes); tshark must read OURS. Prints a one-line summary.
 same_inner() { /usr/bin/python3 "$E2E_LIB/compare_inner.py" "$@"; }
+
+# check_inner DESC OURS REF: a check that runs same_inner once and shows its summary.
+check_inner() {
+  local out rc
+  out=$(same_inner "$2" "$3" 2>&1); rc=$?
+  echo "$out" | sed -n '2,$s/^/    /p'
+  check "$1 ($(echo "$out" | head -1))" test "$rc" = 0
+}
+# count_frames FILE: frames in a capture (tcpdump reads faster than tshark starts).
+count_frames() { tcpdump -r "$1" 2>/dev/null | wc -l; }
 
 # icmp_watch NS IF FILE: capture ICMP/ICMPv6 leaving IF (the collector's replies), sets ICMP_PID.
 icmp_watch() {
@@ -79,5 +90,5 @@ icmp_watch() {
 }
 # icmp_count FILE: unreachables / parameter problems in FILE (ND and echo excluded).
 icmp_count() {
-  tshark -r "$1" -Y 'icmp.type==3 || icmpv6.type==1 || icmpv6.type==4' 2>/dev/null | wc -l
+  tcpdump -nn -r "$1" 'icmp[0] == 3 or (icmp6 and (ip6[40] == 1 or ip6[40] == 4))' 2>/dev/null | wc -l
 }
