@@ -4,9 +4,10 @@
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "portmirror/io/capture_loop.h"
 #include "portmirror/io/pipeline.h"
 #include "portmirror/io/sink.h"
+#include "portmirror/io/stats_report.h"
 #include "portmirror/io/text_sink.h"
 
 namespace portmirror::app {
@@ -75,127 +77,63 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return s;
 }
 
-std::string json_escape(std::string_view v) {
-  std::string o;
-  for (char c : v) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      o += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      o += c;
-    }
+// What capture adds to the shared statistics (io/stats_report): the admission counters and the
+// sniff-mode outer length mismatches, as flat counters for the text lines and JSON.
+io::StatsExtra capture_extra(const io::CaptureLoop& loop, const io::Admission& adm) {
+  io::StatsExtra x;
+  if (!adm.open()) {
+    x.counters.emplace_back("rejected: sender not in --allow", adm.rejected_not_allowed());
+    x.counters.emplace_back("rejected: --pin mismatch", adm.rejected_pin());
   }
-  return o;
+  x.counters.emplace_back("outer length beyond the captured bytes (mirror snaplen)",
+                          loop.outer_length_mismatch());
+  return x;
 }
 
-// Final statistics: tcpdump's three lines, then ours, then tunnel loss per session.
+// Final statistics (also on SIGUSR1): tcpdump's three lines, then the shared collector lines
+// (inner packets, reasons, one line per tunnel session with its sequence accounting).
 void print_stats(std::FILE* out, io::CaptureLoop& loop, const io::Pipeline& p,
-                 const io::Admission& adm, bool final_lines) {
+                 const io::Admission& adm) {
   io::KernelStats k = loop.kernel_stats();
-  using PC = io::PipelineCounter;
   fmt::print(out, "{} packets captured\n", k.captured);
   fmt::print(out, "{} packets received by filter\n", k.received);
   fmt::print(out, "{} packets dropped by kernel\n", k.dropped);
-  fmt::print(out,
-             "{} inner packets written, {} keepalives, {} untunnelled, {} dropped (decap), "
-             "{} filtered out\n",
-             p.count(PC::kInnerWritten), p.count(PC::kKeepalives), p.count(PC::kUntunnelled),
-             p.count(PC::kDropped), p.count(PC::kFilteredOut));
-  if (!adm.open()) {
-    fmt::print(out, "{} rejected (sender not in --allow), {} rejected (--pin mismatch)\n",
-               adm.rejected_not_allowed(), adm.rejected_pin());
-    for (const auto& r : adm.rejected_senders()) {
-      fmt::print(out, "  rejected from {}: {}\n", r.sender.to_string(), r.packets);
-    }
+  fmt::print(out, "{}", io::stats_text(p, capture_extra(loop, adm)));
+  for (const auto& r : adm.rejected_senders()) {
+    fmt::print(out, "rejected from {}: {} packets\n", r.sender.to_string(), r.packets);
   }
-  if (loop.outer_length_mismatch() != 0) {
-    fmt::print(out,
-               "{} frames with an outer IPv4 length beyond the captured bytes (mirror snaplen)\n",
-               loop.outer_length_mismatch());
-  }
-  const auto& dc = p.decapsulator().counters();
-  for (std::size_t i = 0; i < dc.kSize; ++i) {
-    if (dc.at(i) != 0) fmt::print(out, "  {}: {}\n", dc.name(i), dc.at(i));
-  }
-  for (const auto& s : p.sessions().sessions()) {
-    TunnelInfo t;
-    t.encap = s.key.encap;
-    t.outer_src = s.key.sender;
-    t.outer_dst = s.key.receiver;
-    t.has_id = s.key.has_id;
-    t.id = s.key.id;
-    io::TextOptions o;
-    o.verbose = 1;
-    char buf[256];
-    std::string_view name(buf, io::format_tunnel(t, o, std::span<char>(buf)));
-    if (auto pos = name.find(" seq "); pos != std::string_view::npos) name = name.substr(0, pos);
-    const auto& q = s.seq.stats();
-    fmt::print(out, "tunnel {}: {} packets, {} bytes", name, s.packets, s.bytes);
-    if (q.with_seq != 0) {
-      fmt::print(out, ", lost {}, duplicate {}, reordered {}, restarts {}", q.lost, q.duplicate,
-                 q.reordered, q.restarts);
-    }
-    if (s.keepalives != 0) fmt::print(out, ", {} keepalives", s.keepalives);
-    if (s.rejected != 0) fmt::print(out, ", {} rejected", s.rejected);
-    fmt::print(out, "\n");
-  }
-  (void)final_lines;
   std::fflush(out);
 }
 
-bool write_stats_json(const std::string& path, io::CaptureLoop& loop, const io::Pipeline& p,
-                      const io::Admission& adm) {
+// The shared --stats-json object plus capture's own members: "kernel" (tcpdump's three numbers),
+// "admission" (rejections by cause and by sender) and "outer_length_mismatch".
+Result<void> write_capture_json(const std::string& path, io::CaptureLoop& loop,
+                                const io::Pipeline& p, const io::Admission& adm) {
   io::KernelStats k = loop.kernel_stats();
-  using PC = io::PipelineCounter;
-  std::string j = "{\n";
-  j += fmt::format("  \"frames_read\": {},\n", p.count(PC::kFramesRead));
-  j += fmt::format("  \"tunnelled\": {},\n", p.count(PC::kTunnelled));
-  j += fmt::format("  \"inner_written\": {},\n", p.count(PC::kInnerWritten));
-  j += fmt::format("  \"untunnelled\": {},\n", p.count(PC::kUntunnelled));
-  j += fmt::format("  \"keepalives\": {},\n", p.count(PC::kKeepalives));
-  j += fmt::format("  \"filtered_out\": {},\n", p.count(PC::kFilteredOut));
-  j += fmt::format("  \"kernel\": {{\"captured\": {}, \"received\": {}, \"dropped\": {}}},\n",
-                   k.captured, k.received, k.dropped);
-  j += fmt::format("  \"rejected\": {{\"not_allowed\": {}, \"pin_mismatch\": {}, \"senders\": [",
-                   adm.rejected_not_allowed(), adm.rejected_pin());
-  bool first_sender = true;
-  for (const auto& r : adm.rejected_senders()) {
-    j += fmt::format("{}{{\"sender\": \"{}\", \"packets\": {}}}", first_sender ? "" : ", ",
-                     r.sender.to_string(), r.packets);
-    first_sender = false;
-  }
-  j += "]},\n";
-  j += fmt::format("  \"outer_length_mismatch\": {},\n", loop.outer_length_mismatch());
-  j += "  \"errors\": {";
-  const auto& dc = p.decapsulator().counters();
+  io::StatsExtra x;
+  x.counters.emplace_back("outer_length_mismatch", loop.outer_length_mismatch());
+  std::string j = io::stats_json(p, x);
+  std::string add = fmt::format(
+      "  \"kernel\": {{\"captured\": {}, \"received\": {}, \"dropped\": {}}},\n"
+      "  \"admission\": {{\"open\": {}, \"not_allowed\": {}, \"pin_mismatch\": {}, \"senders\": [",
+      k.captured, k.received, k.dropped, adm.open() ? "true" : "false", adm.rejected_not_allowed(),
+      adm.rejected_pin());
   bool first = true;
-  for (std::size_t i = 0; i < dc.kSize; ++i) {
-    if (dc.at(i) == 0) continue;
-    j += fmt::format("{}\"{}\": {}", first ? "" : ", ", dc.name(i), dc.at(i));
+  for (const auto& r : adm.rejected_senders()) {
+    add += fmt::format("{}{{\"sender\": {}, \"packets\": {}}}", first ? "" : ", ",
+                       io::json_string(r.sender.to_string()), r.packets);
     first = false;
   }
-  j += "},\n  \"sessions\": [";
-  first = true;
-  for (const auto& s : p.sessions().sessions()) {
-    const auto& q = s.seq.stats();
-    j += fmt::format(
-        "{}\n    {{\"sender\": \"{}\", \"receiver\": \"{}\", \"encap\": \"{}\", \"id\": {}, "
-        "\"packets\": {}, \"bytes\": {}, \"seq_lost\": {}, \"seq_duplicate\": {}, "
-        "\"seq_reordered\": {}, \"seq_restarts\": {}, \"keepalives\": {}, \"rejected\": {}, "
-        "\"first_seen_ns\": {}, \"last_seen_ns\": {}}}",
-        first ? "" : ",", json_escape(s.key.sender.to_string()),
-        json_escape(s.key.receiver.to_string()), encap_name(s.key.encap),
-        s.key.has_id ? fmt::format("{}", s.key.id) : std::string("null"), s.packets, s.bytes,
-        q.lost, q.duplicate, q.reordered, q.restarts, s.keepalives, s.rejected, s.first_seen,
-        s.last_seen);
-    first = false;
+  add += "]},\n";
+  j.insert(2, add);  // after the opening "{\n"
+  FILE* f = std::fopen(path.c_str(), "w");
+  bool ok = f != nullptr && std::fwrite(j.data(), 1, j.size(), f) == j.size();
+  if (f != nullptr) ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    return make_error(ExitCode::kOutputUnwritable,
+                      fmt::format("--stats-json {}: cannot write: {}", path, std::strerror(errno)));
   }
-  j += "\n  ]\n}\n";
-  std::ofstream f(path, std::ios::trunc);
-  f << j;
-  return static_cast<bool>(f);
+  return {};
 }
 
 int run_capture(const CaptureFlags& f) {
@@ -335,12 +273,13 @@ int run_capture(const CaptureFlags& f) {
   std::fflush(log);
 
   bool ok = (*loop)->run(pipeline, admission, log,
-                         [&] { print_stats(log, **loop, pipeline, admission, false); });
+                         [&] { print_stats(log, **loop, pipeline, admission); });
   bool closed = pipeline.finish();
-  print_stats(log, **loop, pipeline, admission, true);
-  if (!f.stats_json.empty() && !write_stats_json(f.stats_json, **loop, pipeline, admission)) {
-    fmt::print(stderr, "portmirror capture: cannot write --stats-json {}\n", f.stats_json);
-    return to_int(ExitCode::kOutputUnwritable);
+  print_stats(log, **loop, pipeline, admission);
+  if (!f.stats_json.empty()) {
+    if (auto r = write_capture_json(f.stats_json, **loop, pipeline, admission); !r) {
+      return fail(r.error());
+    }
   }
   if (!ok || !closed) {
     const Error* e = pipeline.sink().error();

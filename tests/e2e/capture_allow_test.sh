@@ -16,11 +16,12 @@ nx snd $SEND --ref "$W/bad.pcap" --count 9 --kinds gre-kcs,vxlan,erspan3 --src 1
 sleep 0.3; stop_pm "$PM_PID"
 sed 's/^/    /' "$W/a.log"
 check_inner "only the allowed sender's 21 packets, bit for bit" "$W/a.pcapng" "$W/good.pcap"
-check "rejected.not_allowed = 27 exactly" test "$(json "$W/a.json" "j['rejected']['not_allowed']")" = 27
+check "rejected.not_allowed = 27 exactly" test "$(json "$W/a.json" "j['admission']['not_allowed']")" = 27
+check "pipeline counter rejected = 27" test "$(json "$W/a.json" "j['rejected']")" = 27
 check "no session of 198.18.1.3 exists" \
   test "$(json "$W/a.json" "len([s for s in j['sessions'] if s['sender']=='198.18.1.3'])")" = 0
 check "the rejections are attributed to 198.18.1.3" \
-  test "$(json "$W/a.json" "[(r['sender'],r['packets']) for r in j['rejected']['senders']]")" = "[('198.18.1.3', 27)]"
+  test "$(json "$W/a.json" "[(r['sender'],r['packets']) for r in j['admission']['senders']]")" = "[('198.18.1.3', 27)]"
 check "tshark sees no interface or packet of 198.18.1.3" \
   sh -c "! tshark -r '$W/a.pcapng' -T fields -e frame.interface_description 2>/dev/null | grep -q 198.18.1.3"
 
@@ -35,7 +36,7 @@ nx snd $SEND --ref "$W/pin-good.pcap" --count 5 --kinds gre-kcs >/dev/null
 nx snd $SEND --ref "$W/pin-bad.pcap" --count 4 --kinds erspan2 >/dev/null
 sleep 0.3; stop_pm "$PM_PID"
 check_inner "pinned key written bit for bit" "$W/c.pcapng" "$W/pin-good.pcap"
-check "rejected.pin_mismatch = 4" test "$(json "$W/c.json" "j['rejected']['pin_mismatch']")" = 4
+check "rejected.pin_mismatch = 4" test "$(json "$W/c.json" "j['admission']['pin_mismatch']")" = 4
 
 log "4. -Z nobody: sockets opened as root, then runs as nobody and still receives"
 chmod 777 "$W"
