@@ -575,19 +575,37 @@ int run_lab(const LabOptions& o) {
     return fmt::format("ip netns exec {} {}", ns, shell_quote(cmd));
   };
 
+  // Without --print, a second collector on the same address shows the live lines (each raw GRE
+  // socket receives its own copy), as the seed ran tethereal next to tcpdump.
+  std::vector<std::string> display_cmd{"portmirror", "capture",
+                                       "--listen",   kCaptureServer,
+                                       "--allow",    fmt::format("{}/32", kTunnelSource),
+                                       "-n"};
+  const std::string disp_log = workdir + "/capture-display.log";
+  std::remove(disp_log.c_str());
+
   say("capture server: {}", shown(topo.ns("col"), capture_cmd));
   auto capture = Child::start(in_ns(topo.ns("col"), capture_cmd), cap_log);
   if (!capture) return fail(capture.error());
+  std::optional<Child> display;
+  if (!cap_print) {
+    say("                {}", shown(topo.ns("col"), display_cmd));
+    auto d = Child::start(in_ns(topo.ns("col"), display_cmd), disp_log);
+    if (!d) return fail(d.error());
+    display.emplace(std::move(*d));
+  }
+  Child& live = display ? *display : *capture;
   say("router:         {}", shown(topo.ns("rtr"), mirror_cmd));
   auto mirror = Child::start(in_ns(topo.ns("rtr"), mirror_cmd), mir_log);
   if (!mirror) return fail(mirror.error());
 
   auto child_failed = [&](Child& c, const char* what, const std::string& log) -> Error {
     c.running();
-    if (file_contains(log, "not implemented yet")) {
+    if (file_contains(log, "not implemented yet") ||
+        file_contains(log, "not available in this build")) {
       return {ExitCode::kFailure,
-              fmt::format("`portmirror {}` is still a placeholder in this build, so the lab cannot "
-                          "run its {}; its output:\n{}",
+              fmt::format("`portmirror {}` cannot do what the lab needs in this build yet, so the "
+                          "lab cannot run its {}; its output:\n{}",
                           what, std::string_view(what) == "mirror" ? "router" : "capture server",
                           tail_of(log, 10)),
               std::nullopt};
@@ -599,21 +617,23 @@ int run_lab(const LabOptions& o) {
             std::nullopt};
   };
 
-  // Wait until both have their sockets open (seen in /proc), then let them settle.
-  bool cap_ok = false, mir_ok = false;
+  // Wait until every child has its socket open (seen in /proc), then let them settle.
+  bool cap_ok = false, disp_ok = !display, mir_ok = false;
   auto ready_deadline = Clock::now() + milliseconds(10000);
-  while (!(cap_ok && mir_ok)) {
+  while (!(cap_ok && mir_ok && disp_ok)) {
     if (signals.pending()) return kInterruptedExit;
     if (!capture->running()) return fail(child_failed(*capture, "capture", cap_log));
+    if (display && !display->running()) return fail(child_failed(*display, "capture", disp_log));
     if (!mirror->running()) return fail(child_failed(*mirror, "mirror", mir_log));
     cap_ok = cap_ok || capture_ready(capture->pid());
+    disp_ok = disp_ok || capture_ready(display->pid());
     mir_ok = mir_ok || mirror_ready(mirror->pid());
     if (Clock::now() > ready_deadline) {
-      return fail(
-          {ExitCode::kFailure,
-           fmt::format("{} did not open its sockets within 10 s (logs: {}, {})",
-                       !cap_ok ? "portmirror capture" : "portmirror mirror", cap_log, mir_log),
-           std::nullopt});
+      return fail({ExitCode::kFailure,
+                   fmt::format("{} did not open its sockets within 10 s (logs: {}, {})",
+                               !(cap_ok && disp_ok) ? "portmirror capture" : "portmirror mirror",
+                               cap_log, mir_log),
+                   std::nullopt});
     }
     std::this_thread::sleep_for(milliseconds(20));
   }
@@ -633,7 +653,7 @@ int run_lab(const LabOptions& o) {
 
   auto pump_capture = [&](bool show) {
     char buf[8192];
-    ssize_t n = read(capture->stdout_fd(), buf, sizeof buf);
+    ssize_t n = read(live.stdout_fd(), buf, sizeof buf);
     if (n <= 0) {
       if (n == 0) cap_eof = true;
       return;
@@ -666,7 +686,7 @@ int run_lab(const LabOptions& o) {
       fds.push_back({gen->icmp_fd(), POLLIN, 0});
       fds.push_back({tap->fd(), POLLIN, 0});
       for (int fd : sink->fds()) fds.push_back({fd, POLLIN, 0});
-      if (!cap_eof) fds.push_back({capture->stdout_fd(), POLLIN, 0});
+      if (!cap_eof) fds.push_back({live.stdout_fd(), POLLIN, 0});
       poll(fds.data(), fds.size(), 2);
       if (signals.pending()) {
         interrupted = true;
@@ -735,6 +755,7 @@ int run_lab(const LabOptions& o) {
   auto quiet_until = Clock::now() + milliseconds(200);
   loop([&] { return Clock::now() >= quiet_until; }, [] {});
   int capture_exit = capture->stop(SIGINT, milliseconds(5000));
+  int display_exit = display ? display->stop(SIGINT, milliseconds(5000)) : 0;
   while (!cap_eof) pump_capture(!o.quiet);
   if (!pending_line.empty()) {
     ++collector_lines;
@@ -828,11 +849,27 @@ int run_lab(const LabOptions& o) {
   auto mstats = Json::parse_file(mir_stats);
   std::optional<std::uint64_t> m_seen, m_matched, m_sampled, m_sent, m_errors;
   if (mstats) {
-    m_seen = find_counter(*mstats, {"seen", "received", "captured"});
-    m_matched = find_counter(*mstats, {"matched"});
-    m_sampled = find_counter(*mstats, {"sampled"});
-    m_sent = find_counter(*mstats, {"sent"});
-    m_errors = find_counter(*mstats, {"send_errors", "errors"});
+    // mirror's layout: interfaces[] (seen, matched, ...) and instances[] (matched, sampled,
+    // sent, send_errors, ...); summed, since the lab has one of each. Other layouts: by name.
+    auto sum = [&](const char* array, const char* key) -> std::optional<std::uint64_t> {
+      const Json* a = mstats->find(array);
+      if (a == nullptr || !a->is_array() || a->items().empty()) return std::nullopt;
+      std::uint64_t total = 0;
+      for (const auto& item : a->items()) {
+        auto v = item.u64(key);
+        if (!v) return std::nullopt;
+        total += *v;
+      }
+      return total;
+    };
+    auto either = [](std::optional<std::uint64_t> a, std::optional<std::uint64_t> b) {
+      return a ? a : b;
+    };
+    m_seen = either(sum("interfaces", "seen"), find_counter(*mstats, {"seen", "received"}));
+    m_matched = either(sum("instances", "matched"), find_counter(*mstats, {"matched"}));
+    m_sampled = either(sum("instances", "sampled"), find_counter(*mstats, {"sampled"}));
+    m_sent = either(sum("instances", "sent"), find_counter(*mstats, {"sent"}));
+    m_errors = either(sum("instances", "send_errors"), find_counter(*mstats, {"send_errors"}));
     auto put = [&](const char* name, std::optional<std::uint64_t> v) {
       if (v) jrouter.set(name, Json::number(static_cast<double>(*v)));
     };
@@ -941,6 +978,10 @@ int run_lab(const LabOptions& o) {
   } else {
     failures.push_back(
         fmt::format("portmirror capture wrote no statistics: {}", cstats.error().message));
+  }
+  if (display_exit != 0) {
+    failures.push_back(fmt::format("the display collector exited with status {} (log: {})",
+                                   display_exit, disp_log));
   }
   if (capture_exit != 0) {
     failures.push_back(
