@@ -577,10 +577,12 @@ int run_lab(const LabOptions& o) {
 
   // Without --print, a second collector on the same address shows the live lines (each raw GRE
   // socket receives its own copy), as the seed ran tethereal next to tcpdump.
-  std::vector<std::string> display_cmd{"portmirror", "capture",
-                                       "--listen",   kCaptureServer,
-                                       "--allow",    fmt::format("{}/32", kTunnelSource),
-                                       "-n"};
+  std::vector<std::string> display_cmd{
+      "portmirror", "capture", "--listen", kCaptureServer, "--allow",
+      fmt::format("{}/32", kTunnelSource), "-n", "--stats-json",
+      workdir + "/capture-display-stats.json",
+      // The UDP encapsulations' ports are the first collector's; the lab's tunnel is GRE.
+      "--vxlan-port", "47890", "--geneve-port", "47891", "--tzsp-port", "47892"};
   const std::string disp_log = workdir + "/capture-display.log";
   std::remove(disp_log.c_str());
 
@@ -948,14 +950,31 @@ int run_lab(const LabOptions& o) {
     std::uint64_t session_loss = 0;
     for (const Json* s : sessions) {
       Json one = Json::object();
-      std::string line;
+      std::string generic;
       for (const auto& [k, v] : s->members()) {
-        std::string t = scalar_text(v);
-        if (t.empty() && v.kind() != Json::Kind::kString) continue;
-        one.set(k, Json::string(t));
-        line += fmt::format("{}{}={}", line.empty() ? "" : " ", k, t);
+        if (v.kind() == Json::Kind::kArray || v.kind() == Json::Kind::kObject) continue;
+        one.set(k, v);
+        if (!k.ends_with("_ns")) {
+          generic += fmt::format("{}{}={}", generic.empty() ? "" : " ", k, scalar_text(v));
+        }
       }
-      session_lines.push_back(line);
+      const Json* sender = s->find("sender");
+      const Json* receiver = s->find("receiver");
+      const Json* encap = s->find("encap");
+      if (sender != nullptr && receiver != nullptr && encap != nullptr && s->u64("packets")) {
+        const Json* id = s->find("id");
+        session_lines.push_back(fmt::format(
+            "{} {} -> {}{}: {} packets, {} bytes, sequence: lost {}, duplicate {}, reordered {}{}",
+            scalar_text(*encap), scalar_text(*sender), scalar_text(*receiver),
+            id != nullptr && !scalar_text(*id).empty() ? " id " + scalar_text(*id) : "",
+            *s->u64("packets"), s->u64("bytes").value_or(0), s->u64("seq_lost").value_or(0),
+            s->u64("seq_duplicate").value_or(0), s->u64("seq_reordered").value_or(0),
+            any_seq ? ""
+                    : " (this tunnel carries no sequence numbers, as Junos gr- units send "
+                      "none: loss is not measurable)"));
+      } else {
+        session_lines.push_back(generic);
+      }
       session_packets += find_counter(*s, {"packets", "received"}).value_or(0);
       session_loss +=
           find_counter(*s, {"lost", "loss", "seq_lost", "sequence_lost", "gaps"}).value_or(0);
