@@ -1077,7 +1077,7 @@ int run_lab(const LabOptions& o) {
   }
   fmt::print(
       "generated      {} packets from the customer: {} udp 49378>18252, {} udp 49380>16968, "
-      "{} echo requests, {} from 192.168.71.5 (outside the filter); {} echo replies; "
+      "{} echo request(s), {} from 192.168.71.5 (outside the filter); {} echo reply(s); "
       "destination received {} UDP\n",
       total_generated, generated[Kind::kUdpA], generated[Kind::kUdpB],
       generated[Kind::kEchoRequest], generated[Kind::kOther], echo_replies, dest_received);
@@ -1094,6 +1094,17 @@ int run_lab(const LabOptions& o) {
              foreign > 0 ? fmt::format(" ({} from elsewhere)", foreign) : "");
   fmt::print("collector      {} live lines; sessions:\n", collector_lines);
   for (const auto& l : session_lines) fmt::print("               {}\n", l);
+  {
+    // The collector's own final lines (tcpdump-style totals), as the seed's capture ends.
+    std::ifstream in(cap_log);
+    std::string line;
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (line.starts_with("portmirror")) continue;
+      fmt::print("{}{}\n", first ? "totals         " : "               ", line);
+      first = false;
+    }
+  }
   fmt::print(
       "pcapng         {}: {} packets, {} expected copies exactly once, {} missing, "
       "{} duplicated, {} unexpected\n",
