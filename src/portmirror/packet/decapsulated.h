@@ -28,13 +28,20 @@ inline constexpr int kEncapCount = 7;
 
 constexpr std::string_view encap_name(Encap e) noexcept {
   switch (e) {
-    case Encap::kGre: return "gre";
-    case Encap::kErspan1: return "erspan1";
-    case Encap::kErspan2: return "erspan2";
-    case Encap::kErspan3: return "erspan3";
-    case Encap::kVxlan: return "vxlan";
-    case Encap::kGeneve: return "geneve";
-    case Encap::kTzsp: return "tzsp";
+    case Encap::kGre:
+      return "gre";
+    case Encap::kErspan1:
+      return "erspan1";
+    case Encap::kErspan2:
+      return "erspan2";
+    case Encap::kErspan3:
+      return "erspan3";
+    case Encap::kVxlan:
+      return "vxlan";
+    case Encap::kGeneve:
+      return "geneve";
+    case Encap::kTzsp:
+      return "tzsp";
   }
   return "unknown";
 }
@@ -44,9 +51,9 @@ struct ErspanInfo {
   std::uint8_t version = 0;  // 1 = Type II, 2 = Type III (0 for Type I)
   std::uint16_t vlan = 0;
   std::uint8_t cos = 0;
-  std::uint8_t en_or_bso = 0;  // Type II "En", Type III "BSO"
-  bool truncated = false;      // T bit
-  std::uint32_t index = 0;     // Type II 20-bit index
+  std::uint8_t en_or_bso = 0;   // Type II "En", Type III "BSO"
+  bool truncated = false;       // T bit
+  std::uint32_t index = 0;      // Type II 20-bit index
   std::uint32_t timestamp = 0;  // Type III low 32 bits
   std::uint16_t sgt = 0;
   bool p = false;
@@ -64,14 +71,15 @@ struct TunnelInfo {
   Encap encap = Encap::kGre;
   IpAddress outer_src;
   IpAddress outer_dst;
-  // Session identifier: GRE key, ERSPAN session ID, VXLAN/Geneve VNI. Absent for plain GRE without key.
+  // Session identifier: GRE key, ERSPAN session ID, VXLAN/Geneve VNI. Absent for plain GRE without
+  // key.
   bool has_id = false;
   std::uint32_t id = 0;
   bool has_seq = false;
-  std::uint32_t seq = 0;           // GRE sequence number (RFC 2890)
-  std::uint16_t gre_proto = 0;     // GRE protocol type / Geneve protocol type
-  bool gre_checksum_bad = false;   // C=1 and the checksum did not verify (delivered unless strict)
-  bool outer_reassembled = false;  // the outer datagram was rebuilt from fragments
+  std::uint32_t seq = 0;            // GRE sequence number (RFC 2890)
+  std::uint16_t gre_proto = 0;      // GRE protocol type / Geneve protocol type
+  bool gre_checksum_bad = false;    // C=1 and the checksum did not verify (delivered unless strict)
+  bool outer_reassembled = false;   // the outer datagram was rebuilt from fragments
   std::uint16_t outer_udp_src = 0;  // VXLAN/Geneve/TZSP
   std::uint16_t outer_udp_dst = 0;
   ErspanInfo erspan;  // valid for kErspan2/kErspan3
@@ -79,7 +87,7 @@ struct TunnelInfo {
 
 struct Decapsulated {
   TunnelInfo tunnel;
-  ByteSpan inner;                  // inner packet bytes as captured (ends at the outer IP length)
+  ByteSpan inner;  // inner packet bytes as captured (ends at the outer IP length)
   LinkType inner_link = LinkType::kEthernet;  // kEthernet or kRaw
   std::uint32_t inner_orig_len = 0;  // original inner length (> inner.size() if the capture cut it)
   std::uint8_t layers_removed = 1;   // tunnels stripped (1 by default; more with --depth)

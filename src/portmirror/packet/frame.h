@@ -1,4 +1,5 @@
-// A captured frame as it enters the walk: borrowed bytes plus capture metadata. No ownership, no copy.
+// A captured frame as it enters the walk: borrowed bytes plus capture metadata. No ownership, no
+// copy.
 #pragma once
 
 #include <cstdint>
