@@ -20,7 +20,7 @@ Runner add_lab_command(CLI::App& app) {
   cmd->add_option("--duration", opts->duration, "generate for S seconds instead of --count")
       ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--pps", opts->pps, "packets per second to generate")
-      ->check(CLI::Range(1.0, 20000.0));
+      ->check(CLI::Range(1.0, 5000.0));
   cmd->add_option("--rate", opts->rate, "override port-mirroring rate N (1-65535)")
       ->check(CLI::Range(1u, 65535u));
   cmd->add_option("--run-length", opts->run_length, "override port-mirroring run-length M (0-20)")
