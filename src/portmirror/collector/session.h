@@ -110,6 +110,7 @@ struct Session {
   TimestampNs first_seen = 0;
   TimestampNs last_seen = 0;
   SeqTracker seq;
+  std::uint64_t erspan_ts_unreliable = 0;  // (additive) --timestamps erspan fell back to capture
 
   // (additive) Accounts one inner packet of this session: packets, bytes (every packet received,
   // duplicates included: pcapng isb_ifrecv), sequence. Returns the sequence verdict (kInOrder when
