@@ -207,6 +207,9 @@ int run_decap(const DecapArgs& a) {
   bool ok = true;
   Frame frame;
   for (auto& r : readers) {
+    // Frames of an mmap'ed pcap stay valid until `readers` goes, after the sink is closed: the
+    // writers may reference them instead of copying.
+    (*sink)->set_stable_input(r->stable_bytes());
     while (r->next(frame)) {
       if (!pipeline.process(frame)) {
         ok = false;
@@ -224,8 +227,8 @@ int run_decap(const DecapArgs& a) {
     if (!ok) break;
   }
   progress.done();
+  bool closed = pipeline.finish();  // before the readers go: pending writes may point into them
   readers.clear();
-  bool closed = pipeline.finish();
   extra.outputs = (*sink)->files();
   if (truncated_inputs != 0) extra.counters.emplace_back("inputs_truncated", truncated_inputs);
   if (pipeline.count(io::PipelineCounter::kOutputSkipped) != 0) {

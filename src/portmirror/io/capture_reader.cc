@@ -92,6 +92,7 @@ class PcapMemoryReader final : public CaptureReader {
   }
 
   std::uint64_t position() const noexcept override { return pos_; }
+  ByteSpan stable_bytes() const noexcept override { return data_; }
 
  private:
   std::uint32_t u32(std::size_t off) const noexcept {
