@@ -207,9 +207,8 @@ int run_decap(const DecapArgs& a) {
   bool ok = true;
   Frame frame;
   for (auto& r : readers) {
-    // Frames of an mmap'ed pcap stay valid until `readers` goes, after the sink is closed: the
-    // writers may reference them instead of copying.
-    (*sink)->set_stable_input(r->stable_bytes());
+    // Writers could reference the mmap'ed input instead of copying (Sink::set_stable_input); on
+    // tmpfs that measured slower than one memcpy into the output buffer (docs/output.md), so off.
     while (r->next(frame)) {
       if (!pipeline.process(frame)) {
         ok = false;
