@@ -53,6 +53,10 @@ bool Pipeline::handle(collector::DecapResult r, TimestampNs ts, const Frame* fra
       counters_.inc(PipelineCounter::kFragmentsHeld);
       return true;
     case DecapStatus::kKeepalive: {
+      if (admit_ != nullptr && !admit_(admit_ctx_, out_.tunnel)) {
+        counters_.inc(PipelineCounter::kRejected);
+        return true;
+      }
       counters_.inc(PipelineCounter::kKeepalives);
       if (collector::Session* s = sessions_.find_or_insert(out_.tunnel, ts)) {
         ++s->keepalives;  // find_or_insert() refreshed last_seen: liveness
@@ -64,6 +68,10 @@ bool Pipeline::handle(collector::DecapResult r, TimestampNs ts, const Frame* fra
 }
 
 bool Pipeline::deliver(TimestampNs ts) noexcept {
+  if (admit_ != nullptr && !admit_(admit_ctx_, out_.tunnel)) {
+    counters_.inc(PipelineCounter::kRejected);
+    return true;
+  }
   collector::Session* s = sessions_.find_or_insert(out_.tunnel, ts);
   if (s == nullptr) {
     counters_.inc(PipelineCounter::kSessionOverflow);

@@ -4,14 +4,13 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "portmirror/base/bytes.h"
 #include "portmirror/collector/session.h"
+#include "session_test_pcap.h"
 
 namespace portmirror::collector {
 namespace {
@@ -189,44 +188,6 @@ TEST(ErspanTime, ExtremeCaptureTimesDoNotOverflow) {
 
 // --- The corpus's ERSPAN III captures -------------------------------------------------------
 
-std::string shared_dir() {
-  if (const char* env = std::getenv("PM_SHARED_DIR")) return env;
-  return PM_SHARED_DIR;
-}
-
-struct Record {
-  TimestampNs ts;
-  std::vector<std::uint8_t> data;
-};
-
-// Minimal classic-pcap reader (µs or ns magic, either byte order): enough for two test files.
-std::vector<Record> read_pcap(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::vector<std::uint8_t> b((std::istreambuf_iterator<char>(f)),
-                              std::istreambuf_iterator<char>());
-  std::vector<Record> out;
-  if (b.size() < 24) return out;
-  const ByteSpan all(b);
-  const std::uint32_t magic_be = load_be32(all, 0);
-  const bool swapped = magic_be == 0xD4C3B2A1u || magic_be == 0x4D3CB2A1u;
-  const bool nanos = magic_be == 0xA1B23C4Du || magic_be == 0x4D3CB2A1u;
-  auto u32 = [&](std::size_t off) {
-    const std::uint32_t v = load_be32(all, off);
-    return swapped ? __builtin_bswap32(v) : v;
-  };
-  for (std::size_t off = 24; off + 16 <= b.size();) {
-    const std::uint32_t caplen = u32(off + 8);
-    if (off + 16 + caplen > b.size()) break;
-    Record r;
-    r.ts = TimestampNs{u32(off)} * kNsPerSec + TimestampNs{u32(off + 4)} * (nanos ? 1 : 1000);
-    r.data.assign(b.begin() + static_cast<std::ptrdiff_t>(off + 16),
-                  b.begin() + static_cast<std::ptrdiff_t>(off + 16 + caplen));
-    out.push_back(std::move(r));
-    off += 16 + caplen;
-  }
-  return out;
-}
-
 // Ethernet (+802.1Q) / IPv4 / GRE / ERSPAN III -> ErspanInfo (protocols.md §2.3, §2.4).
 bool parse_erspan3(ByteSpan p, ErspanInfo& e) {
   std::size_t off = 12;
@@ -259,9 +220,9 @@ bool parse_erspan3(ByteSpan p, ErspanInfo& e) {
   return true;
 }
 
-std::vector<std::pair<Record, ErspanInfo>> load(const std::string& name) {
-  std::vector<std::pair<Record, ErspanInfo>> out;
-  for (auto& r : read_pcap(shared_dir() + "/corpus/" + name)) {
+std::vector<std::pair<test::PcapRecord, ErspanInfo>> load(const std::string& name) {
+  std::vector<std::pair<test::PcapRecord, ErspanInfo>> out;
+  for (auto& r : test::read_pcap(test::shared_dir() + "/corpus/" + name).records) {
     ErspanInfo e;
     if (parse_erspan3(r.data, e)) out.emplace_back(std::move(r), e);
   }
