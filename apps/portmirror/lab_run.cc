@@ -467,6 +467,8 @@ int run_lab(const LabOptions& o) {
 
   const std::string self = self_exe();
   SignalGuard signals;
+  // A closed stdout (`portmirror lab | head`) must not kill the lab before it cleans up.
+  std::signal(SIGPIPE, SIG_IGN);
 
   // Work directory, configuration, `check`.
   std::string workdir = o.workdir;
@@ -514,6 +516,12 @@ int run_lab(const LabOptions& o) {
   auto plan_r = make_plan(*loaded, o);
   if (!plan_r) return fail(plan_r.error());
   LabPlan plan = *plan_r;
+
+  // Namespaces left by a lab run that was killed outright (SIGKILL leaves no chance to clean up).
+  if (auto stale = stale_lab_namespaces(ip); !stale.empty()) {
+    say("removing namespaces of an earlier lab run that is gone: {}", fmt::join(stale, " "));
+    remove_namespaces(ip, stale);
+  }
 
   // The network.
   std::string tag = fmt::format("pml{}", getpid());
