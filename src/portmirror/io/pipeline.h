@@ -41,6 +41,7 @@ struct PipelineOptions {
   X(kDropped, "dropped", "frames with a tunnel that could not be used (see errors)")               \
   X(kFragmentsHeld, "fragments_held", "outer fragments stored for reassembly")                     \
   X(kKeepalives, "keepalives", "GRE keepalives (session liveness, no packet)")                     \
+  X(kRejected, "rejected", "packets of senders refused by --allow / --pin (capture)")              \
   X(kFilteredOut, "filtered_out", "inner packets rejected by the filter expression")               \
   X(kDuplicatesSuppressed, "duplicates_suppressed", "second copies dropped by --dedup")            \
   X(kSessionOverflow, "session_overflow", "inner packets dropped: session table full")             \
@@ -65,6 +66,15 @@ class Pipeline {
   bool process_udp(ByteSpan payload, const IpAddress& src, const IpAddress& dst,
                    std::uint16_t src_port, std::uint16_t dst_port, std::uint32_t orig_len,
                    TimestampNs ts) noexcept;
+
+  // Optional admission check (capture --allow / --pin), run after decapsulation and before the
+  // session table: a rejected packet creates no session, is not written, and is counted in
+  // kRejected (the callback keeps its own per-reason counts). Added for `capture`.
+  using AdmitFn = bool (*)(void* ctx, const TunnelInfo& tunnel) noexcept;
+  void set_admission(AdmitFn fn, void* ctx) noexcept {
+    admit_ = fn;
+    admit_ctx_ = ctx;
+  }
 
   // Flushes and closes the sink (pcapng ISBs carry the final session counters).
   bool finish() noexcept;
@@ -91,6 +101,8 @@ class Pipeline {
   collector::Session untunnelled_;  // pseudo-session for --keep-untunnelled
   Decapsulated out_;
   CounterSet<PipelineCounter> counters_;
+  AdmitFn admit_ = nullptr;
+  void* admit_ctx_ = nullptr;
   bool sink_failed_ = false;
   bool finished_ = false;
 };
