@@ -486,6 +486,13 @@ int run_lab(const LabOptions& o) {
   }
   std::string config_path = o.config;
   bool embedded = config_path.empty();
+  if (!embedded && (o.rate || o.run_length)) {
+    // `mirror --junos` takes sampling from the configuration, so an override could not reach it.
+    return fail({ExitCode::kUsage,
+                 "--rate/--run-length override the embedded configuration only; with --config, "
+                 "set them in the file (forwarding-options port-mirroring ... input)",
+                 std::nullopt});
+  }
   if (embedded) {
     config_path = workdir + "/router.conf";
     std::ofstream out(config_path);
@@ -570,10 +577,6 @@ int run_lab(const LabOptions& o) {
       "portmirror",   "mirror", "--junos",
       config_path,    "--map",  fmt::format("{}={}", kJunosCustomerIf, kRouterCustomerIf),
       "--stats-json", mir_stats};
-  if (!embedded && o.rate) mirror_cmd.insert(mirror_cmd.end(), {"--rate", std::to_string(*o.rate)});
-  if (!embedded && o.run_length) {
-    mirror_cmd.insert(mirror_cmd.end(), {"--run-length", std::to_string(*o.run_length)});
-  }
   auto in_ns = [&](const std::string& ns, std::vector<std::string> cmd) {
     cmd[0] = self;
     cmd.insert(cmd.begin(), {ip, "netns", "exec", ns});
