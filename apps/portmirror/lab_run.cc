@@ -569,10 +569,8 @@ int run_lab(const LabOptions& o) {
                                        "--allow",      fmt::format("{}/32", kTunnelSource),
                                        "-w",           pcapng,
                                        "--stats-json", cap_stats};
-  // The live lines next to the file (tcpdump's --print), when this build's capture has it.
-  auto cap_help = run({self, "capture", "--help"});
-  bool cap_print = cap_help && cap_help->output.find("--print") != std::string::npos;
-  if (cap_print) capture_cmd.push_back("--print");
+  // `capture -w` prints no live lines (as tcpdump -w); a second collector shows them (below).
+  const bool cap_print = false;
   std::vector<std::string> mirror_cmd{
       "portmirror",   "mirror", "--junos",
       config_path,    "--map",  fmt::format("{}={}", kJunosCustomerIf, kRouterCustomerIf),
