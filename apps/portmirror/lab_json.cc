@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <deque>

@@ -467,6 +467,8 @@ int run_lab(const LabOptions& o) {
 
   const std::string self = self_exe();
   SignalGuard signals;
+  // A closed stdout (`portmirror lab | head`) must not kill the lab before it cleans up.
+  std::signal(SIGPIPE, SIG_IGN);
 
   // Work directory, configuration, `check`.
   std::string workdir = o.workdir;
@@ -484,6 +486,13 @@ int run_lab(const LabOptions& o) {
   }
   std::string config_path = o.config;
   bool embedded = config_path.empty();
+  if (!embedded && (o.rate || o.run_length)) {
+    // `mirror --junos` takes sampling from the configuration, so an override could not reach it.
+    return fail({ExitCode::kUsage,
+                 "--rate/--run-length override the embedded configuration only; with --config, "
+                 "set them in the file (forwarding-options port-mirroring ... input)",
+                 std::nullopt});
+  }
   if (embedded) {
     config_path = workdir + "/router.conf";
     std::ofstream out(config_path);
@@ -514,6 +523,12 @@ int run_lab(const LabOptions& o) {
   auto plan_r = make_plan(*loaded, o);
   if (!plan_r) return fail(plan_r.error());
   LabPlan plan = *plan_r;
+
+  // Namespaces left by a lab run that was killed outright (SIGKILL leaves no chance to clean up).
+  if (auto stale = stale_lab_namespaces(ip); !stale.empty()) {
+    say("removing namespaces of an earlier lab run that is gone: {}", fmt::join(stale, " "));
+    remove_namespaces(ip, stale);
+  }
 
   // The network.
   std::string tag = fmt::format("pml{}", getpid());
@@ -554,18 +569,12 @@ int run_lab(const LabOptions& o) {
                                        "--allow",      fmt::format("{}/32", kTunnelSource),
                                        "-w",           pcapng,
                                        "--stats-json", cap_stats};
-  // The live lines next to the file (tcpdump's --print), when this build's capture has it.
-  auto cap_help = run({self, "capture", "--help"});
-  bool cap_print = cap_help && cap_help->output.find("--print") != std::string::npos;
-  if (cap_print) capture_cmd.push_back("--print");
+  // `capture -w` prints no live lines (as tcpdump -w); a second collector shows them (below).
+  const bool cap_print = false;
   std::vector<std::string> mirror_cmd{
       "portmirror",   "mirror", "--junos",
       config_path,    "--map",  fmt::format("{}={}", kJunosCustomerIf, kRouterCustomerIf),
       "--stats-json", mir_stats};
-  if (!embedded && o.rate) mirror_cmd.insert(mirror_cmd.end(), {"--rate", std::to_string(*o.rate)});
-  if (!embedded && o.run_length) {
-    mirror_cmd.insert(mirror_cmd.end(), {"--run-length", std::to_string(*o.run_length)});
-  }
   auto in_ns = [&](const std::string& ns, std::vector<std::string> cmd) {
     cmd[0] = self;
     cmd.insert(cmd.begin(), {ip, "netns", "exec", ns});

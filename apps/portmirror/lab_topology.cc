@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 #include <thread>
@@ -190,6 +191,28 @@ std::vector<std::string> existing_lab_namespaces(const std::string& ip_path,
     for (auto role : kRoles) {
       if (name == tag + "-" + std::string(role)) out.push_back(name);
     }
+  }
+  return out;
+}
+
+std::vector<std::string> stale_lab_namespaces(const std::string& ip_path) {
+  std::vector<std::string> out;
+  auto r = run({ip_path, "netns", "list"});
+  if (!r || r->exit_code != 0) return out;
+  std::istringstream in(r->output);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string name = line.substr(0, line.find(' '));
+    if (name.rfind("pml", 0) != 0) continue;
+    std::size_t digits = 3;
+    while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
+    std::size_t dash = name.find('-', digits);
+    if (digits == 3 || dash == std::string::npos) continue;
+    bool role_ok = false;
+    for (auto role : kRoles) role_ok = role_ok || name.substr(dash + 1) == role;
+    if (!role_ok) continue;
+    long pid = std::strtol(name.substr(3, digits - 3).c_str(), nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) out.push_back(name);
   }
   return out;
 }

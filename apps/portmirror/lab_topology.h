@@ -87,6 +87,10 @@ Result<void> set_sysctl(const std::string& ns, const std::string& key, const std
 std::vector<std::string> existing_lab_namespaces(const std::string& ip_path,
                                                  const std::string& tag);
 
+// Namespaces of earlier lab runs whose process is gone (killed with SIGKILL, say): tag
+// "pml<pid>..." with no process <pid>. Only names the lab itself makes are considered.
+std::vector<std::string> stale_lab_namespaces(const std::string& ip_path);
+
 // Kills the processes in the given namespaces and deletes them (for `--cleanup TAG`).
 std::vector<std::string> remove_namespaces(const std::string& ip_path,
                                            const std::vector<std::string>& names);
