@@ -1,17 +1,339 @@
-// `portmirror capture` (placeholder until its issue lands).
-#include <CLI/CLI.hpp>
+// `portmirror capture`: the live collector. Receives mirrored traffic on user-space sockets (or an
+// AF_PACKET ring with -i), strips the tunnel, and prints or writes the inner packets. Thin: flags
+// -> io::CaptureLoop + io::Pipeline + sink -> exit code. See docs/capture.md.
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "apps/portmirror/commands.h"
 #include "portmirror/base/exit_codes.h"
+#include "portmirror/io/bpf_filter.h"
+#include "portmirror/io/capture_loop.h"
+#include "portmirror/io/pipeline.h"
+#include "portmirror/io/sink.h"
+#include "portmirror/io/stats_report.h"
+#include "portmirror/io/text_sink.h"
 
 namespace portmirror::app {
 
+namespace {
+
+struct CaptureFlags {
+  std::string listen;
+  std::vector<std::string> allow;
+  std::vector<std::string> pins;
+  std::string iface;
+  std::uint32_t ring_mb = 64;
+  std::vector<std::uint16_t> vxlan_ports;
+  std::vector<std::uint16_t> geneve_ports;
+  std::vector<std::uint16_t> tzsp_ports;
+  bool no_ipv6 = false;
+  std::string write;
+  std::string format = "pcapng";
+  std::string linktype = "ethernet";
+  std::string split_by = "none";
+  std::string split_pattern;
+  double rotate_mb = 0;
+  std::uint32_t rotate_secs = 0;
+  std::uint32_t ring_files = 0;
+  bool unbuffered = false;
+  bool numeric = false;
+  std::uint64_t count = 0;
+  bool quiet = false;
+  int verbose = 0;
+  std::string user;
+  std::string stats_json;
+  double silence_secs = 10;
+  std::string depth = "1";
+  bool strict = false;
+  bool dedup = false;
+  std::string timestamps = "capture";
+  std::uint32_t rcvbuf_mb = 64;
+  std::vector<std::string> expression;
+};
+
+int fail(const Error& e) {
+  fmt::print(stderr, "portmirror capture: {}\n", e.message);
+  return to_int(e.code);
+}
+int usage(std::string_view msg) {
+  fmt::print(stderr, "portmirror capture: {}\n", msg);
+  return to_int(ExitCode::kUsage);
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string s;
+  for (const auto& x : v) {
+    if (!s.empty()) s += sep;
+    s += x;
+  }
+  return s;
+}
+
+// What capture adds to the shared statistics (io/stats_report): the admission counters and the
+// sniff-mode outer length mismatches, as flat counters for the text lines and JSON.
+io::StatsExtra capture_extra(const io::CaptureLoop& loop, const io::Admission& adm) {
+  io::StatsExtra x;
+  if (!adm.open()) {
+    x.counters.emplace_back("rejected: sender not in --allow", adm.rejected_not_allowed());
+    x.counters.emplace_back("rejected: --pin mismatch", adm.rejected_pin());
+  }
+  x.counters.emplace_back("outer length beyond the captured bytes (mirror snaplen)",
+                          loop.outer_length_mismatch());
+  return x;
+}
+
+// Final statistics (also on SIGUSR1): tcpdump's three lines, then the shared collector lines
+// (inner packets, reasons, one line per tunnel session with its sequence accounting).
+void print_stats(std::FILE* out, io::CaptureLoop& loop, const io::Pipeline& p,
+                 const io::Admission& adm) {
+  io::KernelStats k = loop.kernel_stats();
+  fmt::print(out, "{} packets captured\n", k.captured);
+  fmt::print(out, "{} packets received by filter\n", k.received);
+  fmt::print(out, "{} packets dropped by kernel\n", k.dropped);
+  fmt::print(out, "{}", io::stats_text(p, capture_extra(loop, adm)));
+  for (const auto& r : adm.rejected_senders()) {
+    fmt::print(out, "rejected from {}: {} packets\n", r.sender.to_string(), r.packets);
+  }
+  std::fflush(out);
+}
+
+// The shared --stats-json object plus capture's own members: "kernel" (tcpdump's three numbers),
+// "admission" (rejections by cause and by sender) and "outer_length_mismatch".
+Result<void> write_capture_json(const std::string& path, io::CaptureLoop& loop,
+                                const io::Pipeline& p, const io::Admission& adm) {
+  io::KernelStats k = loop.kernel_stats();
+  io::StatsExtra x;
+  x.counters.emplace_back("outer_length_mismatch", loop.outer_length_mismatch());
+  std::string j = io::stats_json(p, x);
+  std::string add = fmt::format(
+      "  \"kernel\": {{\"captured\": {}, \"received\": {}, \"dropped\": {}}},\n"
+      "  \"admission\": {{\"open\": {}, \"not_allowed\": {}, \"pin_mismatch\": {}, \"senders\": [",
+      k.captured, k.received, k.dropped, adm.open() ? "true" : "false", adm.rejected_not_allowed(),
+      adm.rejected_pin());
+  bool first = true;
+  for (const auto& r : adm.rejected_senders()) {
+    add += fmt::format("{}{{\"sender\": {}, \"packets\": {}}}", first ? "" : ", ",
+                       io::json_string(r.sender.to_string()), r.packets);
+    first = false;
+  }
+  add += "]},\n";
+  j.insert(2, add);  // after the opening "{\n"
+  FILE* f = std::fopen(path.c_str(), "w");
+  bool ok = f != nullptr && std::fwrite(j.data(), 1, j.size(), f) == j.size();
+  if (f != nullptr) ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    return make_error(ExitCode::kOutputUnwritable,
+                      fmt::format("--stats-json {}: cannot write: {}", path, std::strerror(errno)));
+  }
+  return {};
+}
+
+int run_capture(const CaptureFlags& f) {
+  // --- what to receive -------------------------------------------------------------------------
+  io::CaptureOptions co;
+  if (!f.listen.empty()) {
+    auto a = IpAddress::parse(f.listen);
+    if (!a) return usage(fmt::format("--listen {}: not an IPv4 or IPv6 address", f.listen));
+    co.sockets.listen = *a;
+  }
+  if (!f.vxlan_ports.empty()) co.sockets.vxlan_ports = f.vxlan_ports;
+  if (!f.geneve_ports.empty()) co.sockets.geneve_ports = f.geneve_ports;
+  if (!f.tzsp_ports.empty()) co.sockets.tzsp_ports = f.tzsp_ports;
+  co.sockets.ipv6 = !f.no_ipv6;
+  co.sockets.rcvbuf_bytes = static_cast<int>(std::min<std::uint32_t>(f.rcvbuf_mb, 1024) << 20);
+  if (!f.iface.empty()) {
+    io::RingOptions ro;
+    ro.ifname = f.iface;
+    ro.direction = io::CaptureDirection::kIn;
+    ro.block_size = 1u << 20;
+    ro.block_count = std::max<std::uint32_t>(2, f.ring_mb);
+    co.ring = ro;
+  }
+  co.count = f.count;
+  co.flush_after_batch = f.write.empty();
+  co.silence_timeout = static_cast<TimestampNs>(f.silence_secs * 1e9);
+
+  std::vector<IpPrefix> allow;
+  for (const auto& a : f.allow) {
+    auto p = IpPrefix::parse(a);
+    if (!p) return usage(fmt::format("--allow {}: not an address or CIDR prefix", a));
+    allow.push_back(*p);
+  }
+  std::vector<io::Pin> pins;
+  for (const auto& s : f.pins) {
+    auto p = io::Pin::parse(s);
+    if (!p) return usage(fmt::format("--pin {}: expected SENDER=ID (e.g. 198.18.1.1=0x1234)", s));
+    pins.push_back(*p);
+  }
+  io::Admission admission(std::move(allow), std::move(pins));
+
+  // --- pipeline options (shared with decap) ---------------------------------------------------
+  io::PipelineOptions po;
+  po.decap.vxlan_ports = co.sockets.vxlan_ports;
+  po.decap.geneve_ports = co.sockets.geneve_ports;
+  po.decap.tzsp_ports = co.sockets.tzsp_ports;
+  if (f.depth == "all") {
+    po.decap.depth = collector::kMaxEncapDepth;
+  } else {
+    int d = std::atoi(f.depth.c_str());
+    if (d < 1 || d > collector::kMaxEncapDepth) {
+      return usage(
+          fmt::format("--depth {}: expected 1..{} or all", f.depth, collector::kMaxEncapDepth));
+    }
+    po.decap.depth = d;
+  }
+  po.decap.strict = f.strict;
+  po.dedup = f.dedup;
+  if (f.timestamps == "erspan") {
+    po.timestamps = io::TimestampSource::kErspan;
+  } else if (f.timestamps != "capture") {
+    return usage("--timestamps: expected capture or erspan");
+  }
+
+  // The filter is compiled before anything is opened: a bad filter is a usage error, not a
+  // half-started collector.
+  std::string expr = join(f.expression, " ");
+  auto filter = io::InnerFilter::compile(expr);
+  if (!filter) return fail(filter.error());
+
+  io::SinkOptions so;
+  so.path = f.write;
+  if (f.format == "pcap") {
+    so.format = io::FileFormat::kPcap;
+  } else if (f.format == "pcap-ns" || f.format == "pcapns") {
+    so.format = io::FileFormat::kPcapNs;
+  } else if (f.format == "pcapng") {
+    so.format = io::FileFormat::kPcapng;
+  } else {
+    return usage("--format: expected pcap, pcap-ns or pcapng");
+  }
+  if (f.linktype == "native") {
+    so.link_policy = io::LinkTypePolicy::kNative;
+  } else if (f.linktype != "ethernet") {
+    return usage("--linktype: expected ethernet or native");
+  }
+  if (f.split_by == "sender") {
+    so.split = io::SplitBy::kSender;
+  } else if (f.split_by == "session") {
+    so.split = io::SplitBy::kSession;
+  } else if (f.split_by != "none") {
+    return usage("--split-by: expected none, sender or session");
+  }
+  so.split_pattern = f.split_pattern;
+  so.rotate_bytes = static_cast<std::uint64_t>(f.rotate_mb * 1'000'000);
+  so.rotate_seconds = f.rotate_secs;
+  so.ring_files = f.ring_files;
+  so.flush_each_packet = f.unbuffered;
+  so.filter_text = expr;
+  if (f.write.empty() && (so.split != io::SplitBy::kNone || so.rotate_bytes || so.rotate_seconds)) {
+    return usage("--split-by, -C and -G need -w FILE");
+  }
+
+  // --- open sources, drop privileges, then open the output (as tcpdump -Z does) --------------
+  auto loop = io::CaptureLoop::open(co);
+  if (!loop) return fail(loop.error());
+  if (!f.user.empty()) {
+    if (auto r = io::CaptureLoop::drop_privileges(f.user); !r) return fail(r.error());
+  }
+  std::unique_ptr<io::Sink> sink;
+  if (f.write.empty()) {
+    io::TextOptions to;
+    to.numeric = f.numeric;
+    to.quiet = f.quiet;
+    to.verbose = f.verbose;
+    sink = std::make_unique<io::TextSink>(to, stdout, f.unbuffered);
+  } else {
+    auto s = io::open_sink(so);
+    if (!s) return fail(s.error());
+    sink = std::move(*s);
+  }
+  io::Pipeline pipeline(po, *sink, filter->get());
+  // Lines on stdout carry packets (text mode) or pcap bytes (-w -): everything else is stderr.
+  std::FILE* log = stderr;
+
+  fmt::print(log, "portmirror capture: listening on {}\n", (*loop)->describe());
+  if (admission.open()) {
+    fmt::print(log, "portmirror capture: accepting every sender (no --allow)\n");
+  } else {
+    std::vector<std::string> a;
+    for (const auto& p : admission.allow()) a.push_back(p.to_string());
+    for (const auto& p : admission.pins())
+      a.push_back(fmt::format("{} pinned to id {}", p.sender.to_string(), p.id));
+    fmt::print(log, "portmirror capture: accepting only {}\n", join(a, ", "));
+  }
+  if (!expr.empty()) fmt::print(log, "portmirror capture: inner filter: {}\n", expr);
+  std::fflush(log);
+
+  bool ok = (*loop)->run(pipeline, admission, log,
+                         [&] { print_stats(log, **loop, pipeline, admission); });
+  bool closed = pipeline.finish();
+  print_stats(log, **loop, pipeline, admission);
+  if (!f.stats_json.empty()) {
+    if (auto r = write_capture_json(f.stats_json, **loop, pipeline, admission); !r) {
+      return fail(r.error());
+    }
+  }
+  if (!ok || !closed) {
+    const Error* e = pipeline.sink().error();
+    if (e != nullptr) return fail(*e);
+    return to_int(ExitCode::kOutputUnwritable);
+  }
+  return to_int(ExitCode::kOk);
+}
+
+}  // namespace
+
 Runner add_capture_command(CLI::App& app) {
-  app.add_subcommand("capture", "(not implemented yet)");
-  return [] {
-    fmt::print(stderr, "portmirror capture: not implemented yet\n");
-    return to_int(ExitCode::kFailure);
+  auto f = std::make_shared<CaptureFlags>();
+  CLI::App* c = app.add_subcommand(
+      "capture",
+      "receive mirrored traffic (GRE, ERSPAN I/II/III, VXLAN, Geneve, TZSP) on user-space sockets "
+      "or an interface, and print or write the inner packets");
+  c->add_option("--listen", f->listen, "only this local address (IPv4 or IPv6)");
+  c->add_option("--allow", f->allow, "accept only these senders (CIDR, repeatable)");
+  c->add_option("--pin", f->pins,
+                "SENDER=ID: require this GRE key / ERSPAN session / VNI (repeatable)");
+  c->add_option("-i,--interface", f->iface,
+                "sniff mode: AF_PACKET ring on IFACE instead of sockets");
+  c->add_option("--ring-size", f->ring_mb, "sniff mode ring size in MB (default 64)");
+  c->add_option("--vxlan-port", f->vxlan_ports, "VXLAN UDP port (repeatable; default 4789)");
+  c->add_option("--geneve-port", f->geneve_ports, "Geneve UDP port (repeatable; default 6081)");
+  c->add_option("--tzsp-port", f->tzsp_ports, "TZSP UDP port (repeatable; default 37008)");
+  c->add_flag("--no-ipv6", f->no_ipv6, "do not open IPv6 sockets");
+  c->add_option("--rcvbuf", f->rcvbuf_mb, "socket receive buffer in MB (default 64)");
+  c->add_option("-w", f->write, "write inner packets to FILE ('-' = standard output)");
+  c->add_option("--format", f->format, "pcapng (default), pcap, pcap-ns");
+  c->add_option("--linktype", f->linktype, "ethernet (default) or native");
+  c->add_option("--split-by", f->split_by, "none, sender or session");
+  c->add_option("--split-pattern", f->split_pattern, "file name pattern for --split-by");
+  c->add_option("-C", f->rotate_mb, "rotate output after SIZE MB");
+  c->add_option("-G", f->rotate_secs, "rotate output every SECONDS");
+  c->add_option("-W", f->ring_files, "keep at most COUNT files (ring)");
+  c->add_flag("-U", f->unbuffered, "flush after every packet");
+  c->add_flag("-n", f->numeric, "numeric ports (host names are never resolved)");
+  c->add_option("-c", f->count, "stop after COUNT inner packets");
+  c->add_flag("-q", f->quiet, "quick output");
+  c->add_flag("-v", f->verbose, "verbose output (repeatable)");
+  c->add_option("-Z", f->user, "drop privileges to USER after opening the sockets");
+  c->add_option("--stats-json", f->stats_json, "write final statistics as JSON to FILE");
+  c->add_option("--silence-timeout", f->silence_secs,
+                "report a session silent after SECS without packets (default 10; 0 = never)");
+  c->add_option("--depth", f->depth, "tunnel layers to strip: N or all (default 1)");
+  c->add_flag("--strict", f->strict, "reject reserved bits and bad GRE checksums");
+  c->add_flag("--dedup", f->dedup, "drop second copies (same session and sequence number)");
+  c->add_option("--timestamps", f->timestamps, "capture (default) or erspan");
+  c->add_option("expression", f->expression, "tcpdump filter on the inner packets");
+  return [f] {
+    std::signal(SIGPIPE, SIG_IGN);  // a closed `-w -` reader becomes a write error, not a kill
+    return run_capture(*f);
   };
 }
 

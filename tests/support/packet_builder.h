@@ -115,9 +115,7 @@ class PacketBuilder {
   PacketBuilder& vxlan(std::uint32_t vni) {
     return add(Kind::kVxlan, wire::VxlanHeader{vni}, false);
   }
-  PacketBuilder& geneve(const wire::GeneveHeader& h) {
-    return add(Kind::kGeneve, h, explicit_geneve_);
-  }
+  PacketBuilder& geneve(const wire::GeneveHeader& h) { return add(Kind::kGeneve, h, false); }
   PacketBuilder& geneve_raw_protocol(const wire::GeneveHeader& h) {
     return add(Kind::kGeneve, h, true);
   }
@@ -191,7 +189,8 @@ class PacketBuilder {
           if (!l.explicit_next && next) store_be16(b, o + 2, greproto_for(*next));
           break;
         case Kind::kTzsp:
-          if (next) store_be16(b, o + 2, next->kind == Kind::kEth ? 1 : 7);
+          if (next && (next->kind == Kind::kIpv4 || next->kind == Kind::kIpv6))
+            store_be16(b, o + 2, 7);
           break;
         default:
           break;
@@ -273,7 +272,6 @@ class PacketBuilder {
   std::vector<std::uint8_t> data_;
   std::vector<Layer> layers_;
   std::vector<std::uint8_t> trailer_;
-  bool explicit_geneve_ = false;
 };
 
 /// A Frame borrowing `bytes` (orig_len = size unless given).

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "portmirror/base/error.h"
 #include "portmirror/base/time.h"
@@ -26,13 +27,13 @@ struct SinkOptions {
   FileFormat format = FileFormat::kPcapng;
   LinkTypePolicy link_policy = LinkTypePolicy::kEthernet;
   SplitBy split = SplitBy::kNone;
-  std::string split_pattern;      // e.g. "out-%s-%k.pcapng"; default derived from path
-  std::uint64_t rotate_bytes = 0;  // -C (bytes; the flag is in MB = 1,000,000 like tcpdump)
+  std::string split_pattern;         // e.g. "out-%s-%k.pcapng"; default derived from path
+  std::uint64_t rotate_bytes = 0;    // -C (bytes; the flag is in MB = 1,000,000 like tcpdump)
   std::uint32_t rotate_seconds = 0;  // -G
-  std::uint32_t ring_files = 0;    // -W
-  bool flush_each_packet = false;  // -U
-  std::uint32_t snaplen = 0;       // 0 = no limit
-  std::string filter_text;         // recorded in pcapng if_filter
+  std::uint32_t ring_files = 0;      // -W
+  bool flush_each_packet = false;    // -U
+  std::uint32_t snaplen = 0;         // 0 = no limit
+  std::string filter_text;           // recorded in pcapng if_filter
 };
 
 class Sink {
@@ -46,6 +47,11 @@ class Sink {
   virtual bool close(const collector::SessionTable& sessions) noexcept = 0;
   virtual bool flush() noexcept = 0;
   virtual const Error* error() const noexcept = 0;
+  // Packets accepted but not written because the output cannot hold their link type (pcap with
+  // --linktype native and mixed payloads). Added by io; default 0.
+  virtual std::uint64_t skipped() const noexcept { return 0; }
+  // Names of the files written so far, in the order they were opened (added by io).
+  virtual std::vector<std::string> files() const { return {}; }
 };
 
 // Opens the writer chain described by `options`.

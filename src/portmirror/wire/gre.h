@@ -117,8 +117,8 @@ class GreView {
 /// gre_fill_checksum() over header + payload once the payload is in place.
 struct GreHeader {
   bool checksum_present = false;
-  std::optional<std::uint32_t> key;
-  std::optional<std::uint32_t> sequence;
+  std::optional<std::uint32_t> key{};
+  std::optional<std::uint32_t> sequence{};
   std::uint16_t protocol_type = 0;
   std::uint16_t reserved_flags = 0;  // bits 9-12 (tests only; senders keep 0)
   std::uint8_t version = 0;          // tests only; senders keep 0
