@@ -460,6 +460,14 @@ int fail(const Error& e) {
 }
 
 int run_mirror(const MirrorArgs& a) {
+  // Handlers first: a SIGUSR1 or SIGINT during setup must not kill the process.
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_handler = on_dump;
+  sigaction(SIGUSR1, &sa, nullptr);
   auto cfg_r = a.junos.empty() ? build_config(a) : build_junos_config(a);
   if (!cfg_r) return fail(cfg_r.error());
   config::MirrorConfig& cfg = *cfg_r;
@@ -535,14 +543,6 @@ int run_mirror(const MirrorArgs& a) {
   auto eng_r = source::MirrorEngine::create(cfg, routes, monotonic_ns());
   if (!eng_r) return fail(eng_r.error());
   source::MirrorEngine& eng = **eng_r;
-
-  struct sigaction sa {};
-  sa.sa_handler = on_stop;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sa.sa_handler = on_dump;
-  sigaction(SIGUSR1, &sa, nullptr);
 
   fmt::print(stderr, "portmirror mirror: {} interface(s) -> {} output(s); kernel filter: {}\n",
              rings.size(), senders.size(), kfilter.empty() ? "(none)" : kfilter);
