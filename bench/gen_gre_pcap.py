@@ -34,11 +34,14 @@ def main():
         for i in range(n):
             size = rnd.randint(64, 1500)              # whole frame on the wire
             inner_len = size - 14 - 20 - 12           # inner IPv4 datagram
-            udp_len = inner_len - 20
-            inner = (ipv4(inner_src, inner_dst, 17, inner_len, i) +
-                     struct.pack("!HHHH", 4000 + (i & 0xFF), 53, udp_len, 0) +
-                     payload[: udp_len - 8])
-            gre = struct.pack("!HHII", gre_flags, 0x0800, 1 + (i % 4), i + 1)
+            if inner_len >= 28:
+                udp_len = inner_len - 20
+                inner = (ipv4(inner_src, inner_dst, 17, inner_len, i) +
+                         struct.pack("!HHHH", 4000 + (i & 0xFF), 53, udp_len, 0) +
+                         payload[: udp_len - 8])
+            else:  # the smallest frames: IPv4 with an experimental protocol (RFC 3692) and no UDP
+                inner = ipv4(inner_src, inner_dst, 253, inner_len, i) + payload[: inner_len - 20]
+            gre = struct.pack("!HHII", gre_flags, 0x0800, 1 + (i % 4), i // 4 + 1)  # 4 sessions
             outer = ipv4(outer_src, outer_dst, 47, 20 + len(gre) + len(inner), i)
             frame = eth + outer + gre + inner
             usec = i % 1_000_000

@@ -207,6 +207,8 @@ int run_decap(const DecapArgs& a) {
   bool ok = true;
   Frame frame;
   for (auto& r : readers) {
+    // Writers could reference the mmap'ed input instead of copying (Sink::set_stable_input); on
+    // tmpfs that measured slower than one memcpy into the output buffer (docs/output.md), so off.
     while (r->next(frame)) {
       if (!pipeline.process(frame)) {
         ok = false;
@@ -224,8 +226,8 @@ int run_decap(const DecapArgs& a) {
     if (!ok) break;
   }
   progress.done();
+  bool closed = pipeline.finish();  // before the readers go: pending writes may point into them
   readers.clear();
-  bool closed = pipeline.finish();
   extra.outputs = (*sink)->files();
   if (truncated_inputs != 0) extra.counters.emplace_back("inputs_truncated", truncated_inputs);
   if (pipeline.count(io::PipelineCounter::kOutputSkipped) != 0) {

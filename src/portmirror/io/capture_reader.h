@@ -40,6 +40,9 @@ class CaptureReader {
   std::uint64_t size() const noexcept { return size_; }
   const std::string& path() const noexcept { return path_; }
   bool nanosecond_file() const noexcept { return nanos_; }
+  // The bytes every frame borrows from when they stay valid for the reader's lifetime (the mmap'ed
+  // pcap file); empty when frames are only valid until the next call (libpcap).
+  virtual ByteSpan stable_bytes() const noexcept { return {}; }
 
  protected:
   [[gnu::cold]] void set_truncated(std::string what) noexcept;

@@ -46,6 +46,9 @@ class CaptureWriter {
   // Writes closing blocks (pcapng: one ISB per session), flushes, closes. Idempotent.
   virtual bool close() noexcept = 0;
   virtual bool flush() noexcept = 0;
+  // Packet bytes inside `region` stay valid until the writer's next flush or close (an mmap'ed
+  // input file kept open until the output is closed): they are written without a copy.
+  virtual void set_stable_region(ByteSpan region) noexcept = 0;
   virtual std::uint64_t bytes() const noexcept = 0;  // file size so far, buffered bytes included
   virtual std::uint64_t packets() const noexcept = 0;
   // Packets not written because this file cannot hold their link type (pcap, --linktype native).

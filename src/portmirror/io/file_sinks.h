@@ -43,6 +43,7 @@ class RotatingSink final : public Sink {
   bool close(const collector::SessionTable& sessions) noexcept override;
   bool close() noexcept;
   bool flush() noexcept override;
+  void set_stable_input(ByteSpan region) noexcept override;
   const Error* error() const noexcept override;
   std::uint64_t skipped() const noexcept override {
     return skipped_ + (writer_ ? writer_->skipped() : 0);
@@ -64,6 +65,7 @@ class RotatingSink final : public Sink {
   long long seq_ = 0;              // files opened so far
   TimestampNs period_start_ = 0;
   std::uint64_t skipped_ = 0;
+  ByteSpan stable_;
   bool failed_ = false;
   Error error_;
 };
@@ -76,6 +78,7 @@ class SplitSink final : public Sink {
   bool close(const collector::SessionTable& sessions) noexcept override;
   bool close() noexcept;
   bool flush() noexcept override;
+  void set_stable_input(ByteSpan region) noexcept override;
   const Error* error() const noexcept override { return failed_ ? &error_ : nullptr; }
   std::uint64_t skipped() const noexcept override;
   std::size_t outputs() const noexcept { return children_.size(); }
@@ -90,6 +93,7 @@ class SplitSink final : public Sink {
   std::vector<std::unique_ptr<RotatingSink>> children_;
   std::vector<std::string> child_keys_;         // group key text per child
   std::vector<std::int32_t> child_of_session_;  // by session index; -1 unknown
+  ByteSpan stable_;
   bool failed_ = false;
   Error error_;
 };

@@ -99,9 +99,11 @@ bool PcapWriter::write(const collector::Session& /*session*/, const Decapsulated
   std::uint64_t orig = std::max<std::uint64_t>(d.inner_orig_len, data_len) + head;
   if (head + data_len > snaplen_) data_len = snaplen_ > head ? snaplen_ - head : 0;
   std::size_t caplen = head + data_len;
-  std::uint8_t* p = out_->reserve(kRecordHeaderSize + caplen);
-  if (p == nullptr) return false;
-  MutableByteSpan r(p, kRecordHeaderSize + caplen);
+  ByteSpan data = d.inner.first(data_len);
+  bool stable = out_->is_stable(data);
+  if (!out_->begin_record(kRecordHeaderSize + head + (stable ? 0 : data_len))) return false;
+  std::uint8_t* p = out_->put(kRecordHeaderSize + head);
+  MutableByteSpan r(p, kRecordHeaderSize + head);
   if (ts < 0) ts = 0;
   auto sec = static_cast<std::uint64_t>(ts / kNsPerSec);
   auto frac = static_cast<std::uint64_t>(ts % kNsPerSec);
@@ -111,11 +113,14 @@ bool PcapWriter::write(const collector::Session& /*session*/, const Decapsulated
   store_host<std::uint32_t>(r, 12,
                             static_cast<std::uint32_t>(std::min<std::uint64_t>(orig, 0xFFFFFFFFu)));
   if (synth) write_synth_ethernet(p + kRecordHeaderSize, d.inner);
-  if (data_len != 0) std::memcpy(p + kRecordHeaderSize + head, d.inner.data(), data_len);
-  out_->commit(kRecordHeaderSize + caplen);
+  out_->put_data(data);  // referenced (no copy) when it lies in an mmap'ed input
   ++packets_;
   if (flush_each_) return out_->flush();
   return true;
+}
+
+void PcapWriter::set_stable_region(ByteSpan region) noexcept {
+  out_->set_stable_region(region);
 }
 
 bool PcapWriter::flush() noexcept {

@@ -20,6 +20,7 @@ class PcapWriter final : public CaptureWriter {
              TimestampNs ts) noexcept override;
   bool close() noexcept override;
   bool flush() noexcept override;
+  void set_stable_region(ByteSpan region) noexcept override;
   std::uint64_t bytes() const noexcept override { return out_->size(); }
   std::uint64_t packets() const noexcept override { return packets_; }
   std::uint64_t skipped() const noexcept override { return skipped_; }

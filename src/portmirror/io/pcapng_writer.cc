@@ -40,7 +40,8 @@ std::size_t pcapng_block_size(const std::uint8_t* p, std::uint64_t) noexcept {
 // Appends blocks into a reserved region, host byte order (the SHB magic tells readers which).
 class BlockWriter {
  public:
-  explicit BlockWriter(std::uint8_t* p) : p_(p) {}
+  // `phase` = the block offset of `p` modulo 4, so padding is relative to the block start.
+  explicit BlockWriter(std::uint8_t* p, std::size_t phase = 0) : p_(p), phase_(phase) {}
   void u16(std::uint16_t v) noexcept { put(&v, 2); }
   void u32(std::uint32_t v) noexcept { put(&v, 4); }
   void u64_as_pair(std::uint64_t v) noexcept {  // timestamps: high then low 32 bits
@@ -67,7 +68,7 @@ class BlockWriter {
     u16(0);
   }
   void pad() noexcept {
-    while ((off_ & 3) != 0) p_[off_++] = 0;
+    while (((phase_ + off_) & 3) != 0) p_[off_++] = 0;
   }
   std::size_t size() const noexcept { return off_; }
   std::uint8_t* cursor() noexcept { return p_ + off_; }
@@ -79,6 +80,7 @@ class BlockWriter {
     off_ += n;
   }
   std::uint8_t* p_;
+  std::size_t phase_;
   std::size_t off_ = 0;
 };
 
@@ -282,27 +284,27 @@ bool PcapngWriter::write(const collector::Session& session, const Decapsulated& 
   std::size_t len = 28 + pad4(caplen) + (flags != 0 ? option_size(4) : 0) +
                     (comment_len != 0 ? option_size(comment_len) : 0) +
                     (flags != 0 || comment_len != 0 ? 4 : 0) + 4;
-  std::uint8_t* p = out_->reserve(len);
-  if (p == nullptr) return false;
-  BlockWriter b(p);
+  ByteSpan data = d.inner.first(data_len);
+  bool stable = out_->is_stable(data);
+  std::size_t tail = len - 28 - caplen;  // padding, options, trailing length
+  if (!out_->begin_record(28 + head + tail + (stable ? 0 : data_len))) return false;
+  BlockWriter b(out_->put(28 + head));
   b.u32(kEpb);
   b.u32(static_cast<std::uint32_t>(len));
   b.u32(static_cast<std::uint32_t>(ifid));
   b.u64_as_pair(ts_ns(ts));
   b.u32(static_cast<std::uint32_t>(caplen));
   b.u32(static_cast<std::uint32_t>(std::min<std::uint64_t>(orig, 0xFFFFFFFFu)));
-  std::uint8_t* data = b.cursor();
-  if (synth) write_synth_ethernet(data, d.inner);
-  if (data_len != 0) std::memcpy(data + head, d.inner.data(), data_len);
-  b.advance(caplen);
-  b.pad();
+  if (synth) write_synth_ethernet(b.cursor(), d.inner);
+  out_->put_data(data);  // referenced (no copy) when it lies in an mmap'ed input
+  BlockWriter e(out_->put(tail), caplen & 3);
+  e.pad();
   if (flags != 0 || comment_len != 0) {
-    if (flags != 0) b.option(kEpbFlags, &flags, 4);
-    if (comment_len != 0) b.option(kOptComment, comment, comment_len);
-    b.end_options();
+    if (flags != 0) e.option(kEpbFlags, &flags, 4);
+    if (comment_len != 0) e.option(kOptComment, comment, comment_len);
+    e.end_options();
   }
-  b.u32(static_cast<std::uint32_t>(len));
-  out_->commit(len);
+  e.u32(static_cast<std::uint32_t>(len));
   ++packets_;
   if (flush_each_) return out_->flush();
   return true;
@@ -350,6 +352,10 @@ bool PcapngWriter::write_isbs() noexcept {
     out_->commit(len);
   }
   return true;
+}
+
+void PcapngWriter::set_stable_region(ByteSpan region) noexcept {
+  out_->set_stable_region(region);
 }
 
 bool PcapngWriter::flush() noexcept {

@@ -202,6 +202,7 @@ bool RotatingSink::rotate(TimestampNs ts) noexcept {
       return false;
     }
     writer_ = std::move(*w);
+    writer_->set_stable_region(stable_);
     files_.push_back(name);
     ++seq_;
     return true;
@@ -230,6 +231,11 @@ bool RotatingSink::write(const collector::Session& session, const Decapsulated& 
     return false;
   }
   return true;
+}
+
+void RotatingSink::set_stable_input(ByteSpan region) noexcept {
+  stable_ = region;
+  if (writer_) writer_->set_stable_region(region);
 }
 
 bool RotatingSink::flush() noexcept {
@@ -295,6 +301,7 @@ std::int32_t SplitSink::add_child(const collector::Session& s) noexcept {
         failed_ = true;
         return -1;
       }
+      (*sink)->set_stable_input(stable_);
       children_.push_back(std::move(*sink));
       child_keys_.push_back(key);
       child = static_cast<std::int32_t>(children_.size() - 1);
@@ -321,6 +328,11 @@ bool SplitSink::write(const collector::Session& session, const Decapsulated& d,
     return false;
   }
   return true;
+}
+
+void SplitSink::set_stable_input(ByteSpan region) noexcept {
+  stable_ = region;
+  for (auto& c : children_) c->set_stable_input(region);
 }
 
 bool SplitSink::flush() noexcept {

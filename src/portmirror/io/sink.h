@@ -50,6 +50,9 @@ class Sink {
   // Packets accepted but not written because the output cannot hold their link type (pcap with
   // --linktype native and mixed payloads). Added by io; default 0.
   virtual std::uint64_t skipped() const noexcept { return 0; }
+  // Packet bytes inside `region` (e.g. the mmap'ed input file of `decap`) stay valid until the sink
+  // is closed: writers reference them instead of copying (added by io; default: always copy).
+  virtual void set_stable_input(ByteSpan /*region*/) noexcept {}
   // Names of the files written so far, in the order they were opened (added by io).
   virtual std::vector<std::string> files() const { return {}; }
 };

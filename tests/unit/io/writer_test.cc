@@ -310,10 +310,24 @@ void fill_disk_in_child(const std::string& path, FileFormat format) {
     o.format = format;
     auto w = open_capture_writer(path, o);
     if (!w) _exit(10);
-    for (int i = 0; i < 100000; ++i) {
+    // Half the packets come from a "stable" input region (written by reference, no copy), half
+    // are copied: the cut-back must find record boundaries in both.
+    std::vector<std::uint8_t> region;
+    std::vector<std::size_t> at;
+    for (int i = 0; i < 20000; ++i) {
       auto ip =
           test::ipv4_icmp(static_cast<std::uint16_t>(i), 100 + static_cast<std::size_t>(i % 1300));
-      if (!(*w)->write(s, test::decapsulated(s, ip, LinkType::kRaw), kT0 + i)) {
+      at.push_back(region.size());
+      region.insert(region.end(), ip.begin(), ip.end());
+    }
+    (*w)->set_stable_region(ByteSpan(region));
+    for (int i = 0; i < 20000; ++i) {
+      auto ip =
+          test::ipv4_icmp(static_cast<std::uint16_t>(i), 100 + static_cast<std::size_t>(i % 1300));
+      Decapsulated d = test::decapsulated(s, ip, LinkType::kRaw);
+      if (i % 2 == 0)
+        d.inner = ByteSpan(region).subspan(at[static_cast<std::size_t>(i)], ip.size());
+      if (!(*w)->write(s, d, kT0 + i)) {
         bool code_ok = (*w)->error() != nullptr &&
                        (*w)->error()->code == ExitCode::kOutputUnwritable &&
                        (*w)->error()->message.find("last complete record") != std::string::npos;
@@ -346,6 +360,41 @@ TEST(Writers, DiskFullKeepsPcapValid) {
 TEST(Writers, DiskFullKeepsPcapngValid) {
   TempDir dir;
   fill_disk_in_child(dir.file("full.pcapng"), FileFormat::kPcapng);
+}
+
+// Packets in a stable region are written by reference (writev): same bytes on disk as copies.
+TEST(Writers, StableRegionWritesTheSameBytes) {
+  for (auto fmt : {FileFormat::kPcap, FileFormat::kPcapng}) {
+    TempDir dir;
+    auto s = test::make_session(0, Encap::kGre, kA, kB, false, 0);
+    std::vector<std::uint8_t> region;
+    for (int i = 0; i < 3000; ++i) {
+      auto ip =
+          test::ipv4_icmp(static_cast<std::uint16_t>(i), 60 + static_cast<std::size_t>(i % 900));
+      region.insert(region.end(), ip.begin(), ip.end());
+    }
+    std::string paths[2] = {dir.file("copy"), dir.file("ref")};
+    for (int k = 0; k < 2; ++k) {
+      WriterOptions o;
+      o.format = fmt;
+      auto w = open_or_die(paths[k], o);
+      if (k == 1) w->set_stable_region(ByteSpan(region));
+      std::size_t off = 0;
+      for (int i = 0; i < 3000; ++i) {
+        std::size_t len = 60 + static_cast<std::size_t>(i % 900);
+        Decapsulated d;
+        d.inner = ByteSpan(region).subspan(off, len);
+        d.inner_link = i % 3 == 0 ? LinkType::kRaw : LinkType::kEthernet;
+        d.inner_orig_len = static_cast<std::uint32_t>(len);
+        ASSERT_TRUE(w->write(s, d, kT0 + i));
+        off += len;
+      }
+      ASSERT_TRUE(w->close());
+    }
+    std::string out;
+    EXPECT_EQ(test::run("cmp " + paths[0] + " " + paths[1], &out), 0);
+    EXPECT_EQ(test::read_with_libpcap(paths[1]).packets.size(), 3000u);
+  }
 }
 
 TEST(PcapngWriter, InterfaceNamesCarryIpv6AndIds) {
