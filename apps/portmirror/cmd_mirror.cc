@@ -22,6 +22,7 @@
 #include "portmirror/config/mirror_config.h"
 #include "portmirror/io/packet_ring.h"
 #include "portmirror/io/sender.h"
+#include "portmirror/junos/load.h"
 #include "portmirror/source/mirror_engine.h"
 #include "portmirror/source/policer.h"
 #include "portmirror/source/term_syntax.h"
@@ -71,7 +72,7 @@ struct MirrorArgs {
   bool dry_run = false;
   unsigned ring_mb = 32;
   std::vector<std::string> expression;
-  std::string junos;
+  std::vector<std::string> junos;
   std::vector<std::string> maps;
   bool lenient = false;
 };
@@ -285,6 +286,55 @@ Result<config::MirrorConfig> build_config(const MirrorArgs& a) {
   return cfg;
 }
 
+// `--junos FILE… --map JUNOS=LINUX…`: the plan comes from the router configuration (junos/); the
+// command line adds what Junos does not say about a software mirror (policer, MTU policy, random
+// sampling, loop prevention, mirror-once, keepalive, expression).
+Result<config::MirrorConfig> build_junos_config(const MirrorArgs& a) {
+  if (!a.to.empty() || !a.interfaces.empty() || !a.terms.empty()) {
+    return make_error(ExitCode::kUsage,
+                      "--junos takes interfaces, terms and collectors from the configuration; "
+                      "do not combine it with -i, --to or --term (use --map JUNOS=LINUX)");
+  }
+  junos::LoadOptions lo;
+  lo.lenient = a.lenient;
+  for (const auto& m : a.maps) {
+    const auto eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+      return make_error(ExitCode::kUsage, "--map " + m + ": expected JUNOS-IFACE=LINUX-IFACE");
+    }
+    lo.interface_map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  std::vector<junos::Diagnostic> diags;
+  auto plan = junos::load_mirror_config(a.junos, lo, diags);
+  if (!diags.empty()) fmt::print(stderr, "{}", junos::format_diagnostics(diags));
+  if (!plan) return plan;
+  config::MirrorConfig cfg = std::move(*plan);
+  cfg.loop_prevention = !a.no_loop_prevention;
+  cfg.mirror_once = !a.no_mirror_once;
+  cfg.keepalive_seconds = a.keepalive;
+  for (std::size_t i = 0; i < a.expression.size(); ++i) {
+    if (i) cfg.bpf += ' ';
+    cfg.bpf += a.expression[i];
+  }
+  bool none = false;
+  auto pol = parse_police(a.police, none);
+  if (!pol) return Unexpected<Error>(pol.error());
+  for (auto& inst : cfg.instances) {
+    if (none) {
+      inst.policer = {};
+    } else if (a.police.empty()) {
+      inst.policer.packets_per_second = source::kDefaultPolicePps;
+      inst.policer.bits_per_second = source::kDefaultPoliceBps;
+    } else {
+      inst.policer = *pol;
+    }
+    if (!none) inst.policer.burst_packets = a.police_burst;
+    inst.random_sampling = a.random;
+    if (a.mtu_policy == "fragment") inst.mtu_policy = config::MtuPolicy::kFragment;
+  }
+  return cfg;
+}
+
 std::string direction_name(config::Direction d) {
   switch (d) {
     case config::Direction::kInput:
@@ -410,11 +460,15 @@ int fail(const Error& e) {
 }
 
 int run_mirror(const MirrorArgs& a) {
-  if (!a.junos.empty()) {
-    fmt::print(stderr, "portmirror mirror: --junos is not available in this build yet\n");
-    return to_int(ExitCode::kUsage);
-  }
-  auto cfg_r = build_config(a);
+  // Handlers first: a SIGUSR1 or SIGINT during setup must not kill the process.
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_handler = on_dump;
+  sigaction(SIGUSR1, &sa, nullptr);
+  auto cfg_r = a.junos.empty() ? build_config(a) : build_junos_config(a);
   if (!cfg_r) return fail(cfg_r.error());
   config::MirrorConfig& cfg = *cfg_r;
   if (!cfg.bpf.empty()) {
@@ -434,8 +488,22 @@ int run_mirror(const MirrorArgs& a) {
     }
   }
   if (a.dry_run) {
-    fmt::print("{}", describe(cfg, kfilter));
+    fmt::print("{}", a.junos.empty() ? describe(cfg, kfilter)
+                                     : junos::describe_plan(cfg) + "kernel filter: " +
+                                           (kfilter.empty() ? "(none)" : kfilter) + "\n");
     return 0;
+  }
+  for (const auto& b : cfg.interfaces) {
+    if (b.ifname.empty()) {
+      return fail(Error{ExitCode::kUsage,
+                        "interface " + b.junos_name + " has no Linux interface: give --map " +
+                            b.junos_name + "=IFACE",
+                        std::nullopt});
+    }
+  }
+  if (cfg.interfaces.empty()) {
+    return fail(Error{ExitCode::kConfig, "nothing to capture: no interface with a filter bound",
+                      std::nullopt});
   }
 
   // Outputs first (a route lookup error is clearer than a capture one), then capture rings.
@@ -475,14 +543,6 @@ int run_mirror(const MirrorArgs& a) {
   auto eng_r = source::MirrorEngine::create(cfg, routes, monotonic_ns());
   if (!eng_r) return fail(eng_r.error());
   source::MirrorEngine& eng = **eng_r;
-
-  struct sigaction sa {};
-  sa.sa_handler = on_stop;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sa.sa_handler = on_dump;
-  sigaction(SIGUSR1, &sa, nullptr);
 
   fmt::print(stderr, "portmirror mirror: {} interface(s) -> {} output(s); kernel filter: {}\n",
              rings.size(), senders.size(), kfilter.empty() ? "(none)" : kfilter);
@@ -638,7 +698,9 @@ Runner add_mirror_command(CLI::App& app) {
   sub->add_flag("--dry-run", a->dry_run, "print the plan and exit");
   sub->add_option("--ring-mb", a->ring_mb, "capture ring size per interface in MiB")
       ->capture_default_str();
-  sub->add_option("--junos", a->junos, "run from a Junos configuration (with --map)");
+  sub->add_option("--junos", a->junos,
+                  "run from a Junos configuration (with --map; repeatable: snippets)")
+      ->allow_extra_args(false);
   sub->add_option("--map", a->maps, "JUNOS-IFACE=LINUX-IFACE for --junos (repeatable)")
       ->allow_extra_args(false);
   sub->add_flag("--lenient", a->lenient, "--junos: recover from brace errors by indentation");

@@ -62,6 +62,45 @@ stop_mirror; stop_capture "$CAP"; stop_capture "$IN"
 expect_eq "VXLAN VNI on the wire" "$(tshark -r "$WORK/vx.pcap" -T fields -e vxlan.vni 2>/dev/null | sort -u)" 4242
 expect_eq "kernel vxlan1 decapsulates every copy" "$(inner_seqs "$WORK/vx-inner.pcap" | wc -l)" 15
 
+log "--junos: the plan from a router configuration (gr- tunnel, filter bound input, rate 2)"
+cat >"$WORK/router.conf" <<'EOC'
+interfaces {
+    gr-0/0/0 {
+        unit 0 {
+            tunnel { source 198.18.1.1; destination 198.18.1.2; ttl 7; key 99; }
+            family inet { address 10.255.0.1/30; }
+        }
+    }
+    ge-0/0/1 {
+        unit 0 {
+            family inet { filter { input mirror-udp; } address 198.18.0.2/24; }
+        }
+    }
+}
+forwarding-options {
+    port-mirroring {
+        input { rate 2; }
+        family inet { output { interface gr-0/0/0.0; } }
+    }
+}
+firewall {
+    family inet {
+        filter mirror-udp {
+            term t1 { from { protocol udp; destination-port 18255; } then { port-mirror; accept; } }
+            term rest { then accept; }
+        }
+    }
+}
+EOC
+start_capture col c0 "$WORK/j.pcap" 'ip proto 47'
+start_mirror --junos "$WORK/router.conf" --map ge-0/0/1=r0
+send_udp src 198.18.2.2 20
+send_udp src 198.18.2.2 4 9999
+stop_mirror; stop_capture "$CAP"
+tshark -r "$WORK/j.pcap" -T fields -E separator=' ' -e gre.key -e ip.ttl 2>/dev/null | sort -u >"$WORK/j.txt"
+expect_eq "Junos plan: key 99, TTL 7 (every 2nd matching packet)" "$(cat "$WORK/j.txt")" "0x00000063 7,64"
+expect_eq "Junos plan: rate 2 copies packets 2,4,...,20" "$(inner_seqs "$WORK/j.pcap" | awk '{printf "%d ", $1+1}')" "2 4 6 8 10 12 14 16 18 20 "
+
 log "errors"
 nx rtr "$PM" mirror -i nosuch0 --to 198.18.1.2 2>"$WORK/e.err"; rc=$?
 expect_eq "unknown interface exit code 9" "$rc" 9
