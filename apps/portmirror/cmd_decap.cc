@@ -226,6 +226,7 @@ int run_decap(const DecapArgs& a) {
   progress.done();
   readers.clear();
   bool closed = pipeline.finish();
+  extra.outputs = (*sink)->files();
   if (truncated_inputs != 0) extra.counters.emplace_back("inputs_truncated", truncated_inputs);
   if (pipeline.count(io::PipelineCounter::kOutputSkipped) != 0) {
     extra.warnings.push_back(

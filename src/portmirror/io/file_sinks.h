@@ -48,7 +48,7 @@ class RotatingSink final : public Sink {
     return skipped_ + (writer_ ? writer_->skipped() : 0);
   }
   // Every file name opened so far, in order (the ring deletes the oldest beyond -W).
-  const std::vector<std::string>& files() const noexcept { return files_; }
+  std::vector<std::string> files() const override { return files_; }
 
  private:
   RotatingSink(std::string pattern, const SinkOptions& options, const WriterOptions& wo);
@@ -79,7 +79,7 @@ class SplitSink final : public Sink {
   const Error* error() const noexcept override { return failed_ ? &error_ : nullptr; }
   std::uint64_t skipped() const noexcept override;
   std::size_t outputs() const noexcept { return children_.size(); }
-  std::vector<std::string> files() const;
+  std::vector<std::string> files() const override;
 
  private:
   [[gnu::cold]] std::int32_t add_child(const collector::Session& s) noexcept;

@@ -308,6 +308,26 @@ bool PcapngWriter::write(const collector::Session& session, const Decapsulated& 
   return true;
 }
 
+bool PcapngWriter::write_placeholder_idb() noexcept {
+  static constexpr std::string_view kName = "none";
+  static constexpr std::string_view kDesc = "no packets were written";
+  std::size_t len = 16 + option_size(kName.size()) + option_size(kDesc.size()) + 4 + 4;
+  std::uint8_t* p = out_->reserve(len);
+  if (p == nullptr) return false;
+  BlockWriter b(p);
+  b.u32(kIdb);
+  b.u32(static_cast<std::uint32_t>(len));
+  b.u16(static_cast<std::uint16_t>(LinkType::kEthernet));
+  b.u16(0);
+  b.u32(0);
+  b.option(kIfName, kName.data(), kName.size());
+  b.option(kIfDescription, kDesc.data(), kDesc.size());
+  b.end_options();
+  b.u32(static_cast<std::uint32_t>(len));
+  out_->commit(len);
+  return true;
+}
+
 bool PcapngWriter::write_isbs() noexcept {
   for (std::size_t i = 0; i < interfaces_.size(); ++i) {
     const Interface& itf = interfaces_[i];
@@ -339,6 +359,9 @@ bool PcapngWriter::flush() noexcept {
 bool PcapngWriter::close() noexcept {
   if (closed_) return out_->error() == nullptr;
   closed_ = true;
+  // libpcap (tcpdump) rejects a section without any IDB: an output with no packets still gets one
+  // Ethernet interface, so that every file we write opens everywhere.
+  if (interfaces_.empty()) write_placeholder_idb();
   write_isbs();
   return out_->close();
 }

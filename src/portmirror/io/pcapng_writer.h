@@ -51,6 +51,7 @@ class PcapngWriter final : public CaptureWriter {
   [[gnu::cold]] std::int32_t add_interface(const collector::Session& s, const Decapsulated& d,
                                            LinkType file_link) noexcept;
   bool write_isbs() noexcept;
+  bool write_placeholder_idb() noexcept;
 
   std::unique_ptr<OutputFile> out_;
   bool native_;

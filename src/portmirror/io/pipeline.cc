@@ -59,9 +59,7 @@ bool Pipeline::handle(collector::DecapResult r, TimestampNs ts, const Frame* fra
       }
       counters_.inc(PipelineCounter::kKeepalives);
       if (collector::Session* s = sessions_.find_or_insert(out_.tunnel, ts)) {
-        ++s->keepalives;
-        if (s->first_seen == 0) s->first_seen = ts;
-        s->last_seen = ts;
+        ++s->keepalives;  // find_or_insert() refreshed last_seen: liveness
       }
       return true;
     }
@@ -79,17 +77,11 @@ bool Pipeline::deliver(TimestampNs ts) noexcept {
     counters_.inc(PipelineCounter::kSessionOverflow);
     return true;
   }
-  if (s->first_seen == 0) s->first_seen = ts;
-  s->last_seen = ts;
-  ++s->packets;
-  s->bytes += out_.inner_orig_len;
-  if (out_.tunnel.has_seq) {
-    collector::SeqVerdict v = s->seq.observe(out_.tunnel.seq);
-    if (options_.dedup && v == collector::SeqVerdict::kDuplicate) {
-      ++s->duplicates_suppressed;
-      counters_.inc(PipelineCounter::kDuplicatesSuppressed);
-      return true;
-    }
+  // Every received packet counts (duplicates included: pcapng isb_ifrecv), then sequence.
+  collector::SeqVerdict v = s->account(out_.tunnel, out_.inner_orig_len, options_.dedup);
+  if (options_.dedup && v == collector::SeqVerdict::kDuplicate) {
+    counters_.inc(PipelineCounter::kDuplicatesSuppressed);
+    return true;
   }
   if (filter_ != nullptr && !filter_->matches(out_.inner_link, out_.inner, out_.inner_orig_len)) {
     counters_.inc(PipelineCounter::kFilteredOut);
@@ -103,6 +95,7 @@ bool Pipeline::deliver(TimestampNs ts) noexcept {
       when = hw;
       counters_.inc(PipelineCounter::kErspanTimestamps);
     } else {
+      ++s->erspan_ts_unreliable;
       counters_.inc(PipelineCounter::kErspanTimestampFallback);
     }
   }

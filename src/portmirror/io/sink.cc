@@ -353,7 +353,10 @@ std::uint64_t SplitSink::skipped() const noexcept {
 
 std::vector<std::string> SplitSink::files() const {
   std::vector<std::string> out;
-  for (const auto& c : children_) out.insert(out.end(), c->files().begin(), c->files().end());
+  for (const auto& c : children_) {
+    std::vector<std::string> f = c->files();
+    out.insert(out.end(), f.begin(), f.end());
+  }
   return out;
 }
 

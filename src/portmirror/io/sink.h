@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "portmirror/base/error.h"
 #include "portmirror/base/time.h"
@@ -49,6 +50,8 @@ class Sink {
   // Packets accepted but not written because the output cannot hold their link type (pcap with
   // --linktype native and mixed payloads). Added by io; default 0.
   virtual std::uint64_t skipped() const noexcept { return 0; }
+  // Names of the files written so far, in the order they were opened (added by io).
+  virtual std::vector<std::string> files() const { return {}; }
 };
 
 // Opens the writer chain described by `options`.

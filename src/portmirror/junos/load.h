@@ -2,6 +2,7 @@
 // `set` form), build the mirror plan for mapped interfaces, lint it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,17 +20,25 @@ struct Diagnostic {
   SourceLocation location;
   std::string message;
   std::vector<std::string> notes;  // "file:line:col: note: block opened here" etc.
+  std::string source_line;         // text of location.line (for the caret); "" when unknown
 };
 
 struct LoadOptions {
   bool lenient = false;  // recover from missing/extra braces by indentation, with a warning
-  // Junos interface name (with or without unit, e.g. "t1-1/0/3:3" or "t1-1/0/3:3.0") -> Linux ifname
+  // Junos interface name (with or without unit, e.g. "t1-1/0/3:3" or "t1-1/0/3:3.0") -> Linux
+  // ifname
   std::vector<std::pair<std::string, std::string>> interface_map;
+  bool set_form = false;  // force the `set` syntax (default: detected from the first statement)
 };
 
 // Reads `path` and produces the mirror source's configuration. Diagnostics (warnings for unknown
 // statements, errors with locations) are appended to `diags`; on errors returns an Error.
 Result<config::MirrorConfig> load_mirror_config(const std::string& path, const LoadOptions& options,
+                                                std::vector<Diagnostic>& diags);
+
+// Several files read as one configuration (the seed gives its configuration in four snippets).
+Result<config::MirrorConfig> load_mirror_config(const std::vector<std::string>& paths,
+                                                const LoadOptions& options,
                                                 std::vector<Diagnostic>& diags);
 
 // Plain-words description of a plan (interfaces, terms, instances, tunnels) for --dry-run.

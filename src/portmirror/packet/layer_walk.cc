@@ -47,6 +47,10 @@ inline bool short_of(std::size_t need, std::size_t cap, std::uint32_t orig,
   return false;
 }
 
+constexpr bool may_carry_tunnel(std::uint8_t protocol) noexcept {
+  return protocol == w::ipproto::kGre || protocol == w::ipproto::kUdp;
+}
+
 }  // namespace
 
 LayerWalker::LayerWalker(const WalkConfig& config) noexcept : config_(config) {
@@ -198,7 +202,8 @@ LayerWalker::Step LayerWalker::from_ip(Layer ip, Ctx& c, Found& found) const noe
     }
     const ByteSpan dgram = ip.cap.first(std::min<std::size_t>(total, ip.cap.size()));
     if (v->is_fragment()) {
-      if (!c.allow_fragment) {
+      // Only datagrams that can hold a tunnel are worth reassembly memory.
+      if (!c.allow_fragment || !may_carry_tunnel(v->protocol())) {
         c.reason = C::kIpUnsupported;
         return Step::kUntunnelled;
       }
@@ -242,7 +247,8 @@ LayerWalker::Step LayerWalker::from_ip(Layer ip, Ctx& c, Found& found) const noe
     if (up->has_fragment) {
       auto fh = w::Ipv6FragmentView::parse(payload.subspan(up->fragment_header_offset));
       if (fh && !fh->is_atomic()) {
-        if (!c.allow_fragment) {
+        if (!c.allow_fragment ||
+            !(may_carry_tunnel(up->protocol) || w::is_ipv6_extension(up->protocol))) {
           c.reason = C::kIpUnsupported;
           return Step::kUntunnelled;
         }

@@ -176,3 +176,65 @@ inline ReadBack read_with_libpcap(const std::string& path) {
 }
 
 }  // namespace portmirror::io::test
+
+namespace portmirror::io::test {
+
+struct IsbInfo {
+  std::uint32_t interface_id = 0;
+  std::uint64_t ifrecv = 0, ifdrop = 0;
+  bool has_recv = false, has_drop = false;
+};
+
+// Walks a pcapng file we wrote (host byte order): every block's lengths must agree; returns the
+// interface link types and the ISBs. `ok` false if the block structure is broken.
+struct PcapngBlocks {
+  bool ok = true;
+  std::vector<std::uint16_t> idb_links;
+  std::vector<IsbInfo> isbs;
+  std::size_t epbs = 0;
+};
+inline PcapngBlocks walk_pcapng(const std::string& path) {
+  PcapngBlocks r;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    r.ok = false;
+    return r;
+  }
+  std::vector<std::uint8_t> b;
+  std::uint8_t buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) b.insert(b.end(), buf, buf + n);
+  std::fclose(f);
+  ByteSpan all(b);
+  std::size_t off = 0;
+  while (off + 12 <= b.size()) {
+    auto type = load_host<std::uint32_t>(all, off);
+    auto len = load_host<std::uint32_t>(all, off + 4);
+    if (len < 12 || len % 4 != 0 || off + len > b.size() ||
+        load_host<std::uint32_t>(all, off + len - 4) != len) {
+      r.ok = false;
+      return r;
+    }
+    if (type == 1) r.idb_links.push_back(load_host<std::uint16_t>(all, off + 8));
+    if (type == 6) ++r.epbs;
+    if (type == 5) {
+      IsbInfo isb;
+      isb.interface_id = load_host<std::uint32_t>(all, off + 8);
+      std::size_t o = off + 20;
+      while (o + 4 <= off + len - 4) {
+        auto code = load_host<std::uint16_t>(all, o);
+        auto olen = load_host<std::uint16_t>(all, o + 2);
+        if (code == 0) break;
+        if (code == 4) isb.ifrecv = load_host<std::uint64_t>(all, o + 4), isb.has_recv = true;
+        if (code == 5) isb.ifdrop = load_host<std::uint64_t>(all, o + 4), isb.has_drop = true;
+        o += 4 + ((olen + 3u) & ~3u);
+      }
+      r.isbs.push_back(isb);
+    }
+    off += len;
+  }
+  r.ok = r.ok && off == b.size();
+  return r;
+}
+
+}  // namespace portmirror::io::test

@@ -365,3 +365,24 @@ TEST(PcapngWriter, InterfaceNamesCarryIpv6AndIds) {
 
 }  // namespace
 }  // namespace portmirror::io
+
+namespace portmirror::io {
+namespace {
+
+// libpcap refuses a pcapng section without an interface: an empty output still gets one.
+TEST(PcapngWriter, EmptyOutputOpensInTcpdump) {
+  test::TempDir dir;
+  std::string path = dir.file("empty.pcapng");
+  auto w = open_capture_writer(path, WriterOptions{});
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE((*w)->close());
+  auto r = test::read_with_libpcap(path);
+  EXPECT_EQ(r.open_error, "");
+  EXPECT_EQ(r.packets.size(), 0u);
+  std::string out;
+  EXPECT_EQ(test::run("tcpdump -r " + path + " --count", &out), 0);
+  EXPECT_NE(out.find("0 packets"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace portmirror::io

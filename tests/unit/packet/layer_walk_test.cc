@@ -56,6 +56,18 @@ TEST(LayerWalker, OuterFragmentsAreHandedOverWithTheirDatagram) {
   EXPECT_EQ(again.status, WalkStatus::kUntunnelled);
 }
 
+TEST(LayerWalker, FragmentsThatCannotCarryATunnelAreNotReassembled) {
+  const LayerWalker w(WalkConfig{});
+  wire::Ipv4Header h;
+  h.more_fragments = true;
+  h.protocol = wire::ipproto::kTcp;
+  const auto b = PacketBuilder().eth().ipv4(h).payload(64).build();
+  Decapsulated out;
+  const WalkResult r = w.walk_frame(b, static_cast<std::uint32_t>(b.size()), LinkType::kEthernet, out);
+  EXPECT_EQ(r.status, WalkStatus::kUntunnelled);
+  EXPECT_EQ(r.reason, DecapCounter::kIpUnsupported);
+}
+
 TEST(LayerWalker, Ipv6FragmentHeaderOffset) {
   const LayerWalker w(WalkConfig{});
   const auto b = PacketBuilder()

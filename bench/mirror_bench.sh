@@ -1,0 +1,142 @@
+#!/bin/bash
+# Highest loss-free mirroring rate over veth: `portmirror mirror` versus the kernel's
+# `tc ... action mirred` into a VXLAN device (recipe: ../shared/peers/tc-vxlan-mirror.sh), measured in
+# the same run, for 64-byte and mixed-size (IMIX-like 64/594/1518, 7:4:1) frames.
+#
+#   <tag>-gen  g0 ---- m0  <tag>-mir  m1 198.18.1.1/24 ---- c0 198.18.1.2/24  <tag>-col
+#
+# trafgen in gen sends UDP frames to a foreign MAC (so mir's IP stack drops them after capture);
+# the mirror in mir copies every frame of m0 (ingress) to the collector as VXLAN (VNI 42, the
+# same encapsulation the kernel mirror uses). "received" = c0 RX packets; a rate is loss-free when
+# received >= sent * (1 - LOSS_TOL) (default 0: every copy arrives). Rates are paced with
+# `trafgen -b` (bursty pacing, see peers/README.md §3), each for STEP seconds.
+#
+# usage: bench/mirror_bench.sh [PORTMIRROR_BINARY]     (root; ~4 minutes)
+# env:   RATES="100000 200000 ..." STEP=3 SIZES="64 mix" LOSS_TOL=0 MIRRORS="portmirror kernel"
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+PM=${1:-${PORTMIRROR:-$HERE/../build/rel/apps/portmirror/portmirror}}
+RATES=${RATES:-"100000 200000 300000 400000 450000 500000 600000 700000 max"}
+STEP=${STEP:-3}
+SIZES=${SIZES:-"64 mix"}
+LOSS_TOL=${LOSS_TOL:-0}
+MIRRORS=${MIRRORS:-"portmirror kernel"}
+TAG=pmb$$
+WORK=$(mktemp -d /tmp/mirror-bench-XXXXXX)
+NSS=()
+PIDS=()
+[ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
+for t in trafgen tc ip; do command -v $t >/dev/null || { echo "missing $t"; exit 77; }; done
+[ -x "$PM" ] || { echo "no portmirror binary at $PM (build: cmake -B build/rel -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build/rel --target portmirror)"; exit 2; }
+
+cleanup() {
+  local p n
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+ns() { echo "$TAG-$1"; }
+nx() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
+counter() { # NS IF rx|tx
+  ip -n "$(ns "$1")" -s -j link show "$2" | /usr/bin/python3 -c "import sys,json;print(json.load(sys.stdin)[0]['stats64']['$3']['packets'])"
+}
+
+for n in gen mir col; do ip netns add "$(ns $n)"; NSS+=("$(ns $n)"); ip -n "$(ns $n)" link set lo up; done
+ip link add g0 netns "$(ns gen)" type veth peer name m0 netns "$(ns mir)"
+ip link add m1 netns "$(ns mir)" type veth peer name c0 netns "$(ns col)"
+ip -n "$(ns gen)" addr add 198.18.0.2/24 dev g0
+ip -n "$(ns mir)" addr add 198.18.0.1/24 dev m0
+ip -n "$(ns mir)" addr add 198.18.1.1/24 dev m1
+ip -n "$(ns col)" addr add 198.18.1.2/24 dev c0
+for x in "gen g0" "mir m0" "mir m1" "col c0"; do set -- $x; ip -n "$(ns $1)" link set "$2" up; done
+nx mir ping -c1 -W1 198.18.1.2 >/dev/null
+# The collector receives VXLAN on a kernel device (independent decapsulator), which also keeps it
+# from answering with ICMP port unreachables.
+ip -n "$(ns col)" link add vxlan1 type vxlan id 42 local 198.18.1.2 dstport 4789 dev c0
+ip -n "$(ns col)" link set vxlan1 up
+
+make_cfg() { # make_cfg 64|mix FILE
+  local f=$2
+  : >"$f"
+  one() { # payload bytes after the UDP header: frame = 14 + 20 + 8 + n (+4 FCS not counted)
+    cat >>"$f" <<EOC
+{ eth(da=02:00:00:00:00:99, sa=02:00:00:00:00:02, type=0x0800),
+  ipv4(saddr=198.18.0.2, daddr=198.18.0.1, ttl=64, proto=17),
+  udp(sp=dinc(1024, 65000), dp=9),
+  fill(0x41, $1) }
+EOC
+  }
+  if [ "$1" = 64 ]; then one 18; else
+    for i in 1 2 3 4 5 6 7; do one 18; done
+    for i in 1 2 3 4; do one 548; done
+    one 1472
+  fi
+}
+
+start_mirror() { # start_mirror portmirror|kernel
+  if [ "$1" = portmirror ]; then
+    ip netns exec "$(ns mir)" "$PM" mirror -i m0:in --to 198.18.1.2 --encap vxlan --vni 42 --police none \
+      --ring-mb 64 --stats-json "$WORK/stats.json" 2>"$WORK/pm.err" &
+    MPID=$!; PIDS+=("$MPID")
+    local i; for i in $(seq 100); do grep -q 'interface(s) ->' "$WORK/pm.err" && break; sleep 0.05; done
+  else
+    ip -n "$(ns mir)" link add vxlan0 type vxlan id 42 remote 198.18.1.2 local 198.18.1.1 dstport 4789 dev m1 noudpcsum
+    ip -n "$(ns mir)" link set vxlan0 up
+    tc -n "$(ns mir)" qdisc add dev m0 clsact
+    tc -n "$(ns mir)" filter add dev m0 ingress u32 match u32 0 0 action mirred egress mirror dev vxlan0
+  fi
+}
+stop_mirror() {
+  if [ "$1" = portmirror ]; then
+    kill -INT "$MPID"; wait "$MPID" 2>/dev/null
+  else
+    tc -n "$(ns mir)" qdisc del dev m0 clsact
+    ip -n "$(ns mir)" link del vxlan0
+  fi
+}
+
+# run_step RATE CFG -> "sent received"
+run_step() {
+  local rate=$1 cfg=$2 s0 r0 s1 r1 pace=()
+  [ "$rate" != max ] && pace=(-b "${rate}pps")
+  s0=$(counter gen g0 tx); r0=$(counter col c0 rx)
+  nx gen timeout -s INT "$STEP" trafgen --no-sock-mem --notouch-irq -P 1 "${pace[@]}" -o g0 -i "$cfg" >/dev/null 2>&1
+  sleep 0.5
+  s1=$(counter gen g0 tx); r1=$(counter col c0 rx)
+  echo "$((s1 - s0)) $((r1 - r0))"
+}
+
+declare -A BEST
+echo "# mirror_bench: $(date -u +%FT%TZ) kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# STEP=${STEP}s LOSS_TOL=$LOSS_TOL; columns: mirror size offered_pps sent received loss"
+for size in $SIZES; do
+  make_cfg "$size" "$WORK/$size.cfg"
+  for m in $MIRRORS; do
+    start_mirror "$m"
+    best=0
+    for rate in $RATES; do
+      read -r sent recv < <(run_step "$rate" "$WORK/$size.cfg")
+      pps=$((sent / STEP)); rpps=$((recv / STEP))
+      lost=$((sent - recv)); [ "$lost" -lt 0 ] && lost=0
+      ok=$(/usr/bin/python3 -c "print(1 if $sent > 0 and $lost <= $sent * $LOSS_TOL else 0)")
+      printf '%-10s %-4s %8s  sent %9d (%7d pps)  received %9d (%7d pps)  lost %d%s\n' "$m" "$size" "$rate" "$sent" "$pps" "$recv" "$rpps" "$lost" \
+        "$([ "$ok" = 1 ] && echo '  loss-free')"
+      if [ "$ok" = 1 ] && [ "$pps" -gt "$best" ]; then best=$pps; fi
+    done
+    stop_mirror "$m"
+    if [ "$m" = portmirror ]; then
+      /usr/bin/python3 -c "import json;d=json.load(open('$WORK/stats.json'));i=d['interfaces'][0];o=d['instances'][0];print('           portmirror stats: seen',i['seen'],'ring_drops',i['ring_drops'],'sent',o['sent'],'send_errors',o['send_errors'])"
+    fi
+    BEST[$m-$size]=$best
+  done
+done
+echo
+echo "# highest loss-free rate (pps, sender-side count / STEP)"
+for size in $SIZES; do
+  p=${BEST[portmirror-$size]:-0}; k=${BEST[kernel-$size]:-0}
+  ratio=$(/usr/bin/python3 -c "print(f'{$p/$k:.2f}' if $k else 'n/a')")
+  ratio_pkt=$(/usr/bin/python3 -c "print(f'{$p/300000:.2f}')")
+  echo "size $size: portmirror $p  kernel tc-mirred+vxlan $k  ratio portmirror/kernel $ratio  portmirror/pktminerg(300k, issue 5) $ratio_pkt"
+done

@@ -1,0 +1,332 @@
+#include <fmt/core.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "portmirror/junos/config_loader.h"
+
+namespace portmirror::junos {
+
+bool has_errors(const std::vector<Diagnostic>& diags) {
+  for (const auto& d : diags) {
+    if (d.severity == Severity::kError) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<LoadedConfig> load_text(const std::string& name, const std::string& text,
+                                        const ParseOptions& options,
+                                        std::vector<Diagnostic>& diags) {
+  auto cfg = std::make_unique<LoadedConfig>();
+  cfg->sources.files.push_back(std::make_unique<SourceFile>(name, text));
+  parse_config(*cfg->sources.files.back(), options, cfg->root, diags);
+  cfg->model = build_model(cfg->root, cfg->sources, diags);
+  return cfg;
+}
+
+Result<std::unique_ptr<LoadedConfig>> load_files(const std::vector<std::string>& paths,
+                                                 const ParseOptions& options,
+                                                 std::vector<Diagnostic>& diags) {
+  auto cfg = std::make_unique<LoadedConfig>();
+  for (const auto& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      return make_error(ExitCode::kInputUnreadable,
+                        fmt::format("cannot read Junos configuration '{}'", path));
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    cfg->sources.files.push_back(std::make_unique<SourceFile>(path, ss.str()));
+    parse_config(*cfg->sources.files.back(), options, cfg->root, diags);
+  }
+  cfg->model = build_model(cfg->root, cfg->sources, diags);
+  return cfg;
+}
+
+namespace {
+
+Diagnostic plain(Severity sev, std::string msg) {
+  Diagnostic d;
+  d.severity = sev;
+  d.message = std::move(msg);
+  return d;
+}
+
+}  // namespace
+
+config::MirrorConfig to_mirror_config(const LoadedConfig& cfg, const LoadOptions& options,
+                                      std::vector<Diagnostic>& diags) {
+  const RouterModel& m = cfg.model;
+  config::MirrorConfig plan;
+  plan.mirror_once = m.mirror_once;
+  auto bind = [&](const UnitModel& u, const std::string& ifname) {
+    auto add = [&](const std::string& filter, config::Direction dir) {
+      if (m.find_filter(filter) == nullptr) {
+        diags.push_back(cfg.sources.diagnostic(
+            Severity::kError,
+            dir == config::Direction::kOutput ? u.filter_output_location : u.filter_input_location,
+            fmt::format("filter '{}' bound on {} is not defined", filter, u.name())));
+        return;
+      }
+      plan.interfaces.push_back(config::InterfaceBinding{ifname, u.name(), dir, filter});
+    };
+    if (!u.filter_input.empty() && u.filter_input == u.filter_output) {
+      add(u.filter_input, config::Direction::kBoth);
+      return;
+    }
+    if (!u.filter_input.empty()) add(u.filter_input, config::Direction::kInput);
+    if (!u.filter_output.empty()) add(u.filter_output, config::Direction::kOutput);
+  };
+  if (options.interface_map.empty()) {
+    // No --map: describe every unit with a filter bound (Linux name left empty).
+    for (const auto& i : m.interfaces) {
+      for (const auto& u : i.units) bind(u, "");
+    }
+  }
+  for (const auto& [junos, linux] : options.interface_map) {
+    auto [ifname, unit] = split_unit(junos);
+    const UnitModel* u = m.find_unit(ifname, unit);
+    if (u == nullptr) {
+      diags.push_back(
+          plain(Severity::kError, fmt::format("--map {}={}: interface {} unit {} is not in the "
+                                              "configuration",
+                                              junos, linux, ifname, unit)));
+      continue;
+    }
+    if (u->filter_input.empty() && u->filter_output.empty()) {
+      diags.push_back(plain(Severity::kError,
+                            fmt::format("--map {}={}: no filter is bound on {}, so the router "
+                                        "would mirror nothing from it",
+                                        junos, linux, u->name())));
+      continue;
+    }
+    bind(*u, linux);
+  }
+  for (const auto& f : m.filters) {
+    config::Filter out = f.filter;
+    out.terms.clear();
+    for (const auto& t : f.terms) out.terms.push_back(t.term);
+    plan.filters.push_back(std::move(out));
+  }
+  for (const auto& im : m.instances) {
+    config::MirrorInstance mi;
+    mi.name = im.name;
+    mi.family = im.family;
+    mi.rate = im.rate;
+    mi.run_length = im.run_length;
+    mi.maximum_packet_length = im.maximum_packet_length;
+    for (const auto& o : im.outputs) {
+      const UnitModel* u = m.find_unit(o.interface);
+      if (u == nullptr) {
+        diags.push_back(cfg.sources.diagnostic(
+            Severity::kError, o.location,
+            fmt::format("port-mirroring output interface {} is not defined", o.interface)));
+        continue;
+      }
+      if (!u->tunnel) {
+        diags.push_back(cfg.sources.diagnostic(
+            Severity::kWarning, o.location,
+            fmt::format("output {} is not a tunnel; the software mirror can only send copies "
+                        "into tunnels, so this output is skipped",
+                        o.interface)));
+        continue;
+      }
+      if (!u->tunnel->destination) {
+        diags.push_back(
+            cfg.sources.diagnostic(Severity::kError, u->tunnel->location,
+                                   fmt::format("tunnel of {} has no destination", u->name())));
+        continue;
+      }
+      config::TunnelConfig t;
+      t.name = u->name();
+      t.encap = config::EncapKind::kGre;  // Junos gr-: GRE carrying the IP packet (§4.3)
+      t.destination = *u->tunnel->destination;
+      t.source = u->tunnel->source;
+      if (u->tunnel->ttl) t.ttl = *u->tunnel->ttl;
+      t.key = u->tunnel->key;
+      mi.outputs.push_back(t);
+    }
+    plan.instances.push_back(std::move(mi));
+  }
+  // Terms naming instances that do not exist.
+  for (const auto& f : m.filters) {
+    for (const auto& t : f.terms) {
+      if (!t.term.port_mirror) continue;
+      bool found = false;
+      for (const auto& im : m.instances) found = found || im.name == t.term.mirror_instance;
+      if (!found && !t.term.mirror_instance.empty()) {
+        diags.push_back(cfg.sources.diagnostic(
+            Severity::kError, t.mirror_location,
+            fmt::format("port-mirror-instance '{}' is not configured", t.term.mirror_instance)));
+      }
+    }
+  }
+  return plan;
+}
+
+Result<config::MirrorConfig> load_mirror_config(const std::vector<std::string>& paths,
+                                                const LoadOptions& options,
+                                                std::vector<Diagnostic>& diags) {
+  ParseOptions po;
+  po.lenient = options.lenient;
+  po.form = options.set_form ? SyntaxForm::kSet : SyntaxForm::kAuto;
+  auto cfg = load_files(paths, po, diags);
+  if (!cfg) return Unexpected<Error>(cfg.error());
+  config::MirrorConfig plan = to_mirror_config(**cfg, options, diags);
+  if (has_errors(diags)) {
+    std::size_t n = 0;
+    for (const auto& d : diags) n += d.severity == Severity::kError ? 1 : 0;
+    return make_error(
+        ExitCode::kConfig,
+        fmt::format("the Junos configuration has {} error{} (see above)", n, n == 1 ? "" : "s"));
+  }
+  return plan;
+}
+
+Result<config::MirrorConfig> load_mirror_config(const std::string& path, const LoadOptions& options,
+                                                std::vector<Diagnostic>& diags) {
+  return load_mirror_config(std::vector<std::string>{path}, options, diags);
+}
+
+std::string format_diagnostics(const std::vector<Diagnostic>& diags) {
+  std::string out;
+  for (const auto& d : diags) {
+    const char* sev = d.severity == Severity::kError     ? "error"
+                      : d.severity == Severity::kWarning ? "warning"
+                                                         : "note";
+    if (d.location.file.empty() && d.location.line == 0) {
+      out += fmt::format("portmirror: {}: {}\n", sev, d.message);
+    } else {
+      out += fmt::format("{}:{}:{}: {}: {}\n", d.location.file, d.location.line, d.location.column,
+                         sev, d.message);
+    }
+    if (!d.source_line.empty()) {
+      std::string num = std::to_string(d.location.line);
+      out += fmt::format(" {} | {}\n", num, d.source_line);
+      std::string caret;
+      for (int k = 1; k < d.location.column && static_cast<std::size_t>(k) <= d.source_line.size();
+           ++k) {
+        caret += d.source_line[static_cast<std::size_t>(k - 1)] == '\t' ? '\t' : ' ';
+      }
+      out += fmt::format(" {} | {}^\n", std::string(num.size(), ' '), caret);
+    }
+    for (const auto& n : d.notes) out += n;
+  }
+  return out;
+}
+
+namespace {
+
+std::string prefixes_text(const std::vector<config::PrefixEntry>& v) {
+  std::string s;
+  for (const auto& p : v) {
+    if (!s.empty()) s += " or ";
+    s += p.prefix.to_string() + (p.except ? " (except)" : "");
+  }
+  return s;
+}
+
+std::string values_text(const config::ValueMatch& v) {
+  std::string s = v.except ? "not " : "";
+  for (std::size_t i = 0; i < v.values.size(); ++i) {
+    if (i) s += " or ";
+    s += v.values[i].lo == v.values[i].hi ? std::to_string(v.values[i].lo)
+                                          : fmt::format("{}-{}", v.values[i].lo, v.values[i].hi);
+  }
+  return s;
+}
+
+std::string match_text(const config::MatchSpec& m) {
+  std::vector<std::string> parts;
+  if (!m.source_address.empty()) parts.push_back("source " + prefixes_text(m.source_address));
+  if (!m.destination_address.empty()) {
+    parts.push_back("destination " + prefixes_text(m.destination_address));
+  }
+  if (!m.address.empty()) parts.push_back("source or destination " + prefixes_text(m.address));
+  if (!m.protocol.empty()) parts.push_back("protocol " + values_text(m.protocol));
+  if (!m.source_port.empty()) parts.push_back("source port " + values_text(m.source_port));
+  if (!m.destination_port.empty()) {
+    parts.push_back("destination port " + values_text(m.destination_port));
+  }
+  if (!m.port.empty()) parts.push_back("source or destination port " + values_text(m.port));
+  if (!m.icmp_type.empty()) parts.push_back("ICMP type " + values_text(m.icmp_type));
+  if (!m.icmp_code.empty()) parts.push_back("ICMP code " + values_text(m.icmp_code));
+  if (!m.dscp.empty()) parts.push_back("DSCP " + values_text(m.dscp));
+  if (!m.tcp_flags.empty()) parts.push_back("TCP flags " + m.tcp_flags);
+  if (m.first_fragment) parts.push_back("first fragments");
+  if (m.is_fragment) parts.push_back("fragments");
+  if (parts.empty()) return "every packet";
+  std::string s;
+  for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? ", and " : "") + parts[i];
+  return s;
+}
+
+const char* family_text(config::Family f) {
+  return f == config::Family::kInet ? "inet" : f == config::Family::kInet6 ? "inet6" : "any";
+}
+
+}  // namespace
+
+std::string describe_plan(const config::MirrorConfig& plan) {
+  std::string out = "Interfaces:\n";
+  if (plan.interfaces.empty()) out += "  (none: nothing will be captured)\n";
+  for (const auto& b : plan.interfaces) {
+    const char* dir = b.direction == config::Direction::kInput    ? "packets arriving on it (input)"
+                      : b.direction == config::Direction::kOutput ? "packets leaving it (output)"
+                                                                  : "packets in both directions";
+    std::string name =
+        b.ifname.empty() ? "(not mapped: use --map " + b.junos_name + "=IFACE)" : b.ifname;
+    std::string junos = b.junos_name.empty() ? "" : " (Junos " + b.junos_name + ")";
+    out += fmt::format("  {}{}: {} go through filter {}\n", name, junos, dir,
+                       b.filter.empty() ? "(none: mirror everything)" : b.filter);
+  }
+  for (const auto& f : plan.filters) {
+    out += fmt::format("Filter {} (family {}), first matching term decides:\n", f.name,
+                       family_text(f.family));
+    for (const auto& t : f.terms) {
+      std::string action;
+      if (t.port_mirror) {
+        action = t.mirror_instance.empty() ? "mirror to the global instance"
+                                           : "mirror to instance " + t.mirror_instance;
+      } else {
+        action = "not mirrored";
+      }
+      const char* verdict = t.verdict == config::TermVerdict::kAccept    ? "accept"
+                            : t.verdict == config::TermVerdict::kDiscard ? "discard"
+                            : t.verdict == config::TermVerdict::kReject
+                                ? "reject"
+                                : "continue with the next term";
+      out += fmt::format("  term {}: {} -> {}, {}{}\n", t.name, match_text(t.from), action, verdict,
+                         t.count.empty() ? "" : ", count " + t.count);
+    }
+    out += "  (implicit last term: discard, not mirrored)\n";
+  }
+  if (plan.instances.empty()) out += "Instances: none (no port-mirroring)\n";
+  for (const auto& mi : plan.instances) {
+    std::string sampling = mi.rate == 1 ? "every matching packet"
+                                        : fmt::format("1 of every {} matching packets", mi.rate);
+    if (mi.run_length > 0 && mi.rate > 1) {
+      sampling += fmt::format(", then the next {} (run-length)", mi.run_length);
+    } else if (mi.run_length > 0) {
+      sampling += fmt::format(" (run-length {} has no effect at rate 1)", mi.run_length);
+    }
+    std::string trunc = mi.maximum_packet_length == 0
+                            ? "whole packets"
+                            : fmt::format("truncated to {} bytes", mi.maximum_packet_length);
+    out += fmt::format("Instance {} (family {}): copy {}, {}{}\n",
+                       mi.name.empty() ? "(global)" : mi.name, family_text(mi.family), sampling,
+                       trunc, mi.random_sampling ? ", random sampling" : "");
+    if (mi.outputs.empty()) out += "  -> no usable output: copies are dropped\n";
+    for (const auto& t : mi.outputs) {
+      out += fmt::format("  -> tunnel {}: GRE carrying the IP packet, from {} to {}, TTL {}, {}\n",
+                         t.name, t.source ? t.source->to_string() : "(kernel's choice)",
+                         t.destination.to_string(), t.ttl,
+                         t.key ? fmt::format("key {}", *t.key) : std::string("no key"));
+    }
+  }
+  out += fmt::format("Loop prevention: {}; mirror-once: {}\n", plan.loop_prevention ? "on" : "off",
+                     plan.mirror_once ? "on" : "off");
+  return out;
+}
+
+}  // namespace portmirror::junos

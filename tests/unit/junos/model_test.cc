@@ -1,0 +1,176 @@
+// Model: values, names and ranges (protocols.md §4.2, §4.3, §4.5), with locations.
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace portmirror::junos::test {
+namespace {
+
+struct Loaded {
+  std::unique_ptr<LoadedConfig> cfg;
+  std::vector<Diagnostic> diags;
+};
+
+Loaded load(const std::string& text) {
+  Loaded l;
+  l.cfg = load_text("m.conf", text, ParseOptions{}, l.diags);
+  return l;
+}
+
+std::string pm_input(const std::string& body) {
+  return "forwarding-options {\n    port-mirroring {\n        input {\n            " + body +
+         "\n        }\n    }\n}\n";
+}
+
+TEST(Model, OutOfRangeSamplingValuesAreErrorsAtTheValue) {
+  struct Case {
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {"rate 0;", "rate 0 is out of range: must be 1-65535"},
+      {"rate 65536;", "rate 65536 is out of range: must be 1-65535"},
+      {"run-length 21;", "run-length 21 is out of range: must be 0-20"},
+      {"maximum-packet-length 9217;", "maximum-packet-length 9217 is out of range: must be 0-9216"},
+      {"rate many;", "'rate' needs a number, got 'many'"},
+  };
+  for (const auto& c : cases) {
+    auto l = load(pm_input(c.body));
+    auto d = find_diags(l.diags, Severity::kError, c.message);
+    ASSERT_EQ(d.size(), 1u) << c.body;
+    EXPECT_EQ(d[0]->location.line, 4);
+    EXPECT_GT(d[0]->location.column, 13) << "points at the value";
+  }
+  for (const char* ok : {"rate 1;", "rate 65535;", "run-length 0;", "run-length 20;",
+                         "maximum-packet-length 9216;"}) {
+    auto l = load(pm_input(ok));
+    EXPECT_EQ(count(l.diags, Severity::kError), 0u) << ok;
+  }
+}
+
+TEST(Model, TunnelTtlZeroAndBadAddressesAreErrors) {
+  auto l = load(
+      "interfaces { gr-0/0/0 { unit 0 { tunnel { source 1.2.3; destination "
+      "198.51.100.2; ttl 0; key 4294967296; } } } }");
+  EXPECT_EQ(find_diags(l.diags, Severity::kError, "ttl 0 is out of range: must be 1-255").size(),
+            1u);
+  EXPECT_EQ(find_diags(l.diags, Severity::kError, "'1.2.3' is not an IP address").size(), 1u);
+  EXPECT_EQ(find_diags(l.diags, Severity::kError, "key 4294967296 is out of range").size(), 1u);
+  auto ok = load(
+      "interfaces { gr-0/0/0 { unit 0 { tunnel { source 198.51.100.1; destination "
+      "198.51.100.2; ttl 255; key 4294967295; } } } }");
+  EXPECT_EQ(count(ok.diags, Severity::kError), 0u);
+  const UnitModel* u = ok.cfg->model.find_unit("gr-0/0/0.0");
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(*u->tunnel->ttl, 255);
+  EXPECT_EQ(*u->tunnel->key, 4294967295u);
+}
+
+TEST(Model, NamedPortsProtocolsIcmpAndDscp) {
+  EXPECT_EQ(parse_port("ssh"), (config::Range{22, 22}));
+  EXPECT_EQ(parse_port("domain"), (config::Range{53, 53}));
+  EXPECT_EQ(parse_port("http"), (config::Range{80, 80}));
+  EXPECT_EQ(parse_port("1024-65535"), (config::Range{1024, 65535}));
+  EXPECT_EQ(parse_port("ftp-data"), (config::Range{20, 20}));
+  EXPECT_EQ(parse_port("ftp-data-ssh"), (config::Range{20, 22}));
+  EXPECT_FALSE(parse_port("65536"));
+  EXPECT_FALSE(parse_port("90-80"));
+  EXPECT_FALSE(parse_port("gopherish"));
+  EXPECT_EQ(parse_protocol("tcp"), (config::Range{6, 6}));
+  EXPECT_EQ(parse_protocol("gre"), (config::Range{47, 47}));
+  EXPECT_FALSE(parse_protocol("256"));
+  EXPECT_EQ(parse_icmp_type("echo-request"), (config::Range{8, 8}));
+  EXPECT_EQ(parse_icmp_type("time-exceeded"), (config::Range{11, 11}));
+  EXPECT_EQ(parse_dscp("ef"), (config::Range{46, 46}));
+  EXPECT_EQ(parse_dscp("af41"), (config::Range{34, 34}));
+  EXPECT_EQ(parse_dscp("af11"), (config::Range{10, 10}));
+  EXPECT_EQ(parse_dscp("cs6"), (config::Range{48, 48}));
+  EXPECT_EQ(parse_dscp("be"), (config::Range{0, 0}));
+  EXPECT_FALSE(parse_dscp("64"));
+}
+
+TEST(Model, MatchConditionsAndActions) {
+  auto l = load(read_file(data("full.conf")));
+  EXPECT_EQ(count(l.diags, Severity::kError), 0u) << format_diagnostics(l.diags);
+  const FilterModel* f = l.cfg->model.find_filter("web-mirror");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(f->filter.terms.size(), 3u) << "the inactive term is skipped";
+  const config::Term& web = f->filter.terms[0];
+  EXPECT_EQ(web.from.destination_address.size(), 2u);
+  EXPECT_TRUE(web.from.destination_address[1].except);
+  EXPECT_EQ(web.from.protocol.values, (std::vector<config::Range>{{6, 6}}));
+  EXPECT_EQ(web.from.destination_port.values,
+            (std::vector<config::Range>{{80, 80}, {443, 443}, {8000, 8080}}));
+  EXPECT_EQ(web.from.tcp_flags, "(syn & !ack)");
+  EXPECT_TRUE(web.port_mirror);
+  EXPECT_EQ(web.count, "web-syn");
+  EXPECT_EQ(web.verdict, config::TermVerdict::kAccept);
+  const config::Term& icmp = f->filter.terms[1];
+  EXPECT_TRUE(icmp.from.dscp.except);
+  EXPECT_EQ(icmp.from.dscp.values, (std::vector<config::Range>{{46, 46}, {34, 34}, {48, 48}}));
+  EXPECT_EQ(icmp.verdict, config::TermVerdict::kNextTerm);
+  const FilterModel* dns = l.cfg->model.find_filter("dns-mirror");
+  ASSERT_NE(dns, nullptr);
+  EXPECT_EQ(dns->filter.terms[0].mirror_instance, "DNS");
+  EXPECT_EQ(dns->filter.terms[0].from.source_address.size(), 2u) << "prefix-list resolved";
+  EXPECT_TRUE(dns->filter.terms[1].from.is_fragment);
+  EXPECT_EQ(dns->filter.terms[1].verdict, config::TermVerdict::kDiscard);
+}
+
+TEST(Model, TcpEstablishedAndInitialAreFlagExpressions) {
+  auto l = load(
+      "firewall { filter f { term a { from { tcp-established; } } term b { from { "
+      "tcp-initial; first-fragment; } } } }");
+  const FilterModel* f = l.cfg->model.find_filter("f");
+  EXPECT_EQ(f->filter.terms[0].from.tcp_flags, "(ack | rst)");
+  EXPECT_EQ(f->filter.terms[1].from.tcp_flags, "(syn & !ack)");
+  EXPECT_TRUE(f->filter.terms[1].from.first_fragment);
+}
+
+TEST(Model, PrefixForms) {
+  auto l = load(
+      "firewall { filter f { term a { from { source-address { 10; 10.1/16; "
+      "172.16.0.0/255.240.0.0; 2001:db8::/32; 10.0.0.10/255.0.0.255; } } } } }");
+  const FilterModel* f = l.cfg->model.find_filter("f");
+  ASSERT_EQ(f->filter.terms[0].from.source_address.size(), 4u);
+  EXPECT_EQ(f->filter.terms[0].from.source_address[0].prefix.to_string(), "10.0.0.0/32");
+  EXPECT_EQ(f->filter.terms[0].from.source_address[1].prefix.to_string(), "10.1.0.0/16");
+  EXPECT_EQ(f->filter.terms[0].from.source_address[2].prefix.to_string(), "172.16.0.0/12");
+  EXPECT_EQ(find_diags(l.diags, Severity::kError, "non-contiguous").size(), 1u);
+}
+
+TEST(Model, NextTermWithTerminatingActionIsAnError) {
+  auto l = load(
+      "firewall { filter f { term a { then { accept; next term; } } term b { then accept; } } }");
+  EXPECT_EQ(find_diags(l.diags, Severity::kError, "cannot be combined").size(), 1u);
+}
+
+TEST(Model, AddressWithDestinationAddressIsAnError) {
+  auto l = load(
+      "firewall { filter f { term a { from { address { 10.0.0.0/8; } "
+      "destination-address { 10.0.0.0/8; } } } } }");
+  EXPECT_EQ(find_diags(l.diags, Severity::kError, "'address' cannot be combined").size(), 1u);
+}
+
+TEST(Model, BareFpcAndChassisFpcGiveTheSameTunnelServices) {
+  auto bare = load(read_file(seed("router-4-mx-tunnel-services.conf")));
+  auto full = load("chassis { fpc 0 { pic 3 { tunnel-services { bandwidth 1g; } } } }");
+  ASSERT_EQ(bare.cfg->model.tunnel_services.size(), 1u);
+  ASSERT_EQ(full.cfg->model.tunnel_services.size(), 1u);
+  EXPECT_EQ(bare.cfg->model.tunnel_services[0].fpc, 0u);
+  EXPECT_EQ(bare.cfg->model.tunnel_services[0].pic, 3u);
+  EXPECT_EQ(bare.cfg->model.tunnel_services[0].bandwidth, "1g");
+  EXPECT_EQ(full.cfg->model.tunnel_services[0].bandwidth, "1g");
+  EXPECT_EQ(find_diags(bare.diags, Severity::kNote, "read as [edit chassis fpc 0]").size(), 1u);
+  auto bad = load("chassis { fpc 0 { pic 3 { tunnel-services { bandwidth 7g; } } } }");
+  EXPECT_EQ(count(bad.diags, Severity::kError), 1u);
+}
+
+TEST(Model, SplitUnit) {
+  EXPECT_EQ(split_unit("t1-1/0/3:3"), (std::pair<std::string, std::uint32_t>{"t1-1/0/3:3", 0}));
+  EXPECT_EQ(split_unit("t1-1/0/3:3.0"), (std::pair<std::string, std::uint32_t>{"t1-1/0/3:3", 0}));
+  EXPECT_EQ(split_unit("gr-0/2/0.100"), (std::pair<std::string, std::uint32_t>{"gr-0/2/0", 100}));
+  EXPECT_EQ(split_unit("ae0.5"), (std::pair<std::string, std::uint32_t>{"ae0", 5}));
+}
+
+}  // namespace
+}  // namespace portmirror::junos::test
