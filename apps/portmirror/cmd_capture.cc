@@ -45,6 +45,7 @@ struct CaptureFlags {
   std::uint32_t ring_files = 0;
   bool unbuffered = false;
   bool print = false;
+  bool no_promisc = false;
   bool numeric = false;
   std::uint64_t count = 0;
   bool quiet = false;
@@ -154,6 +155,7 @@ int run_capture(const CaptureFlags& f) {
     io::RingOptions ro;
     ro.ifname = f.iface;
     ro.direction = io::CaptureDirection::kIn;
+    ro.promiscuous = !f.no_promisc;  // a SPAN/TAP port carries frames for other MACs (tcpdump -p)
     ro.block_size = 1u << 20;
     ro.block_count = std::max<std::uint32_t>(2, f.ring_mb);
     co.ring = ro;
@@ -312,6 +314,8 @@ Runner add_capture_command(CLI::App& app) {
   c->add_option("-i,--interface", f->iface,
                 "sniff mode: AF_PACKET ring on IFACE instead of sockets");
   c->add_option("--ring-size", f->ring_mb, "sniff mode ring size in MB (default 64)");
+  c->add_flag("-p,--no-promiscuous-mode", f->no_promisc,
+              "sniff mode: do not put IFACE in promiscuous mode");
   c->add_option("--vxlan-port", f->vxlan_ports, "VXLAN UDP port (repeatable; default 4789)");
   c->add_option("--geneve-port", f->geneve_ports, "Geneve UDP port (repeatable; default 6081)");
   c->add_option("--tzsp-port", f->tzsp_ports, "TZSP UDP port (repeatable; default 37008)");
