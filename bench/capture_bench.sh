@@ -6,7 +6,8 @@
 # usage: bench/capture_bench.sh [PORTMIRROR]      (default build/rel/apps/portmirror/portmirror)
 #   env: RATES="100000 200000 ..." (tcpreplay --pps steps), SECS=3 per step, PAD=0 (extra inner
 #        bytes; PAD=1300 for ~1400-byte frames), CAPDIR=/tmp (where both tools write),
-#        TRAFGEN=1 also tries trafgen -P 2 (both CPUs) beyond tcpreplay's top speed.
+#        TRAFGEN=1 also tries trafgen -P 2 (both CPUs) beyond tcpreplay's top speed,
+#        SNIFF=1 runs portmirror in sniff mode (-i col-eth0, AF_PACKET ring like tcpdump).
 # Topology: <tag>-gen gen-eth0 198.18.1.1 --veth-- col-eth0 198.18.1.2 <tag>-col. The stream is GRE
 # with key and sequence number (ERSPAN-free so tcpdump and we see the same bytes), inner
 # Ethernet/IPv4/UDP frames of 95-122 bytes on the wire (the peers' baseline size), looped.
@@ -69,7 +70,9 @@ gen() {
 # run_pm RATE -> "offered delivered kernel_drops"
 run_pm() {
   rm -f "$CAPDIR/pmbench.pcapng"
-  nxbg col "$PORTMIRROR" capture --no-ipv6 --silence-timeout 0 -w "$CAPDIR/pmbench.pcapng" \
+  local mode=()
+  [ -n "${SNIFF:-}" ] && mode=(-i col-eth0)
+  nxbg col "$PORTMIRROR" capture "${mode[@]}" --no-ipv6 --silence-timeout 0 -w "$CAPDIR/pmbench.pcapng" \
     --stats-json "$W/pm.json" 2>"$W/pm.log"
   local pid=$BG_PID i
   for i in $(seq 1 100); do grep -q listening "$W/pm.log" && break; sleep 0.05; done
