@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     for (const auto& f : files) {
       std::ifstream in(f, std::ios::binary);
       std::vector<char> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(buf.data()), buf.size());  // NOLINT
+      LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(buf.data()),
+                             buf.size());  // NOLINT
       ++n;
     }
   }

@@ -1,5 +1,6 @@
 // Subcommand registration: each cmd_*.cc adds its subcommand to the CLI11 app and returns the
-// function main() calls when that subcommand was chosen. Commands stay thin: flags -> modules -> exit.
+// function main() calls when that subcommand was chosen. Commands stay thin: flags -> modules ->
+// exit.
 #pragma once
 
 #include <functional>

@@ -1,6 +1,6 @@
 // portmirror: remote port mirroring done in software, end to end. One binary, five subcommands.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <exception>
 #include <utility>
@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   using portmirror::to_int;
   CLI::App app{
       "portmirror: remote port mirroring without kernel tunnels.\n"
-      "  capture  receive mirrored traffic (GRE, ERSPAN I/II/III, VXLAN, Geneve, TZSP), write pcap\n"
+      "  capture  receive mirrored traffic (GRE, ERSPAN I/II/III, VXLAN, Geneve, TZSP), write "
+      "pcap\n"
       "  mirror   software port mirror: select, sample, police, encapsulate, send\n"
       "  decap    turn captures of tunnelled traffic into captures of the inner packets\n"
       "  check    lint a Junos port-mirroring configuration\n"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Sequence accounting, interface statistics blocks, ERSPAN III timestamps and --split-by session,
 # end to end through `portmirror decap`, on a capture crafted by scapy with known gaps, duplicates,
-# reordering, a 32-bit wrap, a sender restart and two senders sharing a session ID
+# reordering, a 32-bit wrap, sender restarts (far and near), two senders sharing a session ID and
+# an IPv6 outer header
 # (tests/data/sessions/make_sessions.py). Needs no root.
 set -u
 PY=/usr/bin/python3
@@ -33,8 +34,8 @@ $PY "$DATA/check_sessions.py" "$TMP/expected.json" "$TMP/in.pcap" "$TMP/stats.js
 # An independent reader of the statistics blocks: capinfos (Wireshark's library) parses each ISB
 # and reports one stat entry per interface (it does not print the counter values).
 if capinfos -M "$TMP/out.pcapng" >"$TMP/capinfos" 2>&1; then
-  grep -q "Number of interfaces in file: 4" "$TMP/capinfos" || bad "capinfos: $(grep -i 'interfaces in' "$TMP/capinfos")"
-  [ "$(grep -c 'Number of stat entries = 1' "$TMP/capinfos")" -eq 4 ] || bad "capinfos: not one ISB per interface"
+  grep -q "Number of interfaces in file: 5" "$TMP/capinfos" || bad "capinfos: $(grep -i 'interfaces in' "$TMP/capinfos")"
+  [ "$(grep -c 'Number of stat entries = 1' "$TMP/capinfos")" -eq 5 ] || bad "capinfos: not one ISB per interface"
 else
   bad "capinfos cannot read out.pcapng: $(tail -3 "$TMP/capinfos")"
 fi
@@ -56,12 +57,17 @@ mkdir -p "$TMP/split"
 "$BIN" decap -r "$TMP/in.pcap" -w "$TMP/split/s.pcapng" --stats-json "$TMP/split.json" --split-by session \
   2>"$TMP/stderr" || { cat "$TMP/stderr"; bad "decap --split-by session exited $?"; }
 files=("$TMP"/split/*)
-[ "${#files[@]}" -eq 4 ] || bad "expected 4 files, got ${#files[@]}: ${files[*]}"
+[ "${#files[@]}" -eq 5 ] || bad "expected 5 files, got ${#files[@]}: ${files[*]}"
+# tshark reads every file (in parallel: each start-up costs about a second).
+for i in "${!files[@]}"; do
+  tshark -r "${files[$i]}" -T fields -e frame.number >"$TMP/n.$i" 2>"$TMP/e.$i" &
+done
+wait
 total=0
-for f in "${files[@]}"; do
-  n=$(tshark -r "$f" -T fields -e frame.number 2>"$TMP/tshark.err" | wc -l)
-  [ -s "$TMP/tshark.err" ] && grep -v "Running as user" "$TMP/tshark.err" | grep -q . && bad "tshark on $f: $(cat "$TMP/tshark.err")"
-  echo "  $(basename "$f"): $n packets"
+for i in "${!files[@]}"; do
+  grep -v "Running as user" "$TMP/e.$i" | grep -q . && bad "tshark on ${files[$i]}: $(cat "$TMP/e.$i")"
+  n=$(wc -l <"$TMP/n.$i")
+  echo "  $(basename "${files[$i]}"): $n packets"
   total=$((total + n))
 done
 [ "$total" -eq "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["inner_written"])' "$TMP/expected.json")" ] \

@@ -1,4 +1,5 @@
-// Byte spans and big-endian loads/stores: every multi-byte wire read in portmirror goes through here.
+// Byte spans and big-endian loads/stores: every multi-byte wire read in portmirror goes through
+// here.
 #pragma once
 
 #include <bit>
@@ -12,8 +13,8 @@
 namespace portmirror {
 
 // uint8_t rather than std::byte: libpcap, sockets and the kernel all hand us u_char buffers, and
-// arithmetic on flag bytes stays readable. The view discipline (no reinterpret_cast, bounds checked by
-// the parser) is what matters. See docs/adr/0001-bytes.md.
+// arithmetic on flag bytes stays readable. The view discipline (no reinterpret_cast, bounds checked
+// by the parser) is what matters. See docs/adr/0001-bytes.md.
 using ByteSpan = std::span<const std::uint8_t>;
 using MutableByteSpan = std::span<std::uint8_t>;
 

@@ -1,6 +1,6 @@
-// Counters declared once (name + help) per module; the final lines, --stats-json and later a metrics
-// endpoint all read the same table (Envoy ALL_*_STATS idea). Plain uint64_t, no atomics: the data path
-// owns its counters and they are aggregated when read.
+// Counters declared once (name + help) per module; the final lines, --stats-json and later a
+// metrics endpoint all read the same table (Envoy ALL_*_STATS idea). Plain uint64_t, no atomics:
+// the data path owns its counters and they are aggregated when read.
 //
 // Usage:
 //   #define PM_MY_COUNTERS(X) X(kFooTruncated, "foo.truncated", "foo header cut short") ...
@@ -22,16 +22,16 @@ namespace portmirror {
 
 // Declares `enum class Enum` plus constexpr name/help tables found by argument-dependent lookup,
 // so it can be used inside any namespace.
-#define PM_DECLARE_COUNTERS(Enum, LIST)                                                       \
-  enum class Enum : std::uint16_t { LIST(PM_COUNTER_ENUM_) kCount };                         \
-  constexpr std::array<std::string_view, 0 LIST(PM_COUNTER_ONE_)> counter_names(Enum) {      \
-    return {LIST(PM_COUNTER_NAME_)};                                                         \
-  }                                                                                          \
-  constexpr std::array<std::string_view, 0 LIST(PM_COUNTER_ONE_)> counter_helps(Enum) {      \
-    return {LIST(PM_COUNTER_HELP_)};                                                         \
-  }                                                                                          \
-  constexpr std::string_view counter_name(Enum e) noexcept {                                 \
-    return counter_names(Enum{})[static_cast<std::size_t>(e)];                               \
+#define PM_DECLARE_COUNTERS(Enum, LIST)                                                 \
+  enum class Enum : std::uint16_t { LIST(PM_COUNTER_ENUM_) kCount };                    \
+  constexpr std::array<std::string_view, 0 LIST(PM_COUNTER_ONE_)> counter_names(Enum) { \
+    return {LIST(PM_COUNTER_NAME_)};                                                    \
+  }                                                                                     \
+  constexpr std::array<std::string_view, 0 LIST(PM_COUNTER_ONE_)> counter_helps(Enum) { \
+    return {LIST(PM_COUNTER_HELP_)};                                                    \
+  }                                                                                     \
+  constexpr std::string_view counter_name(Enum e) noexcept {                            \
+    return counter_names(Enum{})[static_cast<std::size_t>(e)];                          \
   }
 
 template <typename Enum>

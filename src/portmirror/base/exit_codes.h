@@ -19,6 +19,8 @@ enum class ExitCode : int {
   kEnvironment = 11,      // missing tool or kernel feature (ip, netns) for `lab`
 };
 
-constexpr int to_int(ExitCode c) noexcept { return static_cast<int>(c); }
+constexpr int to_int(ExitCode c) noexcept {
+  return static_cast<int>(c);
+}
 
 }  // namespace portmirror

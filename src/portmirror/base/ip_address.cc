@@ -22,8 +22,8 @@ std::size_t IpAddress::format_to(char* out, std::size_t cap) const noexcept {
     if (cap > 0) out[0] = '\0';
     return 0;
   }
-  const char* r = inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), out,
-                            static_cast<socklen_t>(cap));
+  const char* r =
+      inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), out, static_cast<socklen_t>(cap));
   return r ? std::strlen(out) : 0;
 }
 

@@ -63,7 +63,8 @@ class IpAddress {
 struct IpPrefix {
   IpAddress address;
   int length = 0;  // bits
-  static std::optional<IpPrefix> parse(std::string_view text);  // "a.b.c.d/n", "x::/n", bare address
+  static std::optional<IpPrefix> parse(
+      std::string_view text);  // "a.b.c.d/n", "x::/n", bare address
   bool contains(const IpAddress& a) const noexcept;
   std::string to_string() const;
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;

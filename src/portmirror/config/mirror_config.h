@@ -138,10 +138,10 @@ struct MirrorInstance {
 
 // A Linux interface to capture on, with the filter bound to it in that direction.
 struct InterfaceBinding {
-  std::string ifname;          // Linux interface (after --map)
-  std::string junos_name;      // e.g. "t1-1/0/3:3.0" when it came from --junos, else ""
+  std::string ifname;      // Linux interface (after --map)
+  std::string junos_name;  // e.g. "t1-1/0/3:3.0" when it came from --junos, else ""
   Direction direction = Direction::kBoth;
-  std::string filter;          // Filter::name, or "" = mirror everything to the global instance
+  std::string filter;  // Filter::name, or "" = mirror everything to the global instance
   friend bool operator==(const InterfaceBinding&, const InterfaceBinding&) = default;
 };
 

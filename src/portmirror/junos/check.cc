@@ -586,9 +586,8 @@ int exit_code_for(const std::vector<Diagnostic>& diags) {
 
 CheckResult finish(const LoadedConfig& cfg, std::vector<Diagnostic> diags) {
   CheckResult r;
-  bool syntax_errors = has_errors(diags);
   check_model(cfg, diags);
-  if (syntax_errors) {
+  if (cfg.syntax_errors) {
     Diagnostic d;
     d.severity = Severity::kNote;
     d.message =

@@ -19,6 +19,7 @@ struct LoadedConfig {
   SourceSet sources;
   Node root;
   RouterModel model;
+  bool syntax_errors = false;  // the parser reported errors: the tree is its best recovery
 };
 
 // Parses every file (merged into one tree) and builds the model. Only an unreadable file is an

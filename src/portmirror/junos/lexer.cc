@@ -112,8 +112,10 @@ std::vector<Token> lex(const SourceFile& src, std::vector<Diagnostic>& diags) {
     tok.text = std::move(text);
     tok.line = line;
     tok.column = column_of(pos);
-    tok.indent = indent_of(pos);
     tok.first_on_line = last_token_line != line;
+    // Only a line's first token needs the visual indentation (tabs expanded); computing it for
+    // every token would be quadratic in the line length.
+    tok.indent = tok.first_on_line ? indent_of(pos) : static_cast<int>(pos - line_start);
     last_token_line = line;
     out.push_back(std::move(tok));
   };

@@ -28,7 +28,7 @@ struct Token {
   std::string text;
   int line = 0;    // 1-based
   int column = 0;  // 1-based, in characters
-  int indent = 0;  // 0-based visual column (tabs to multiples of 8)
+  int indent = 0;  // 0-based visual column (tabs to multiples of 8) when first_on_line
   bool first_on_line = false;
 };
 

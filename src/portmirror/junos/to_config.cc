@@ -20,6 +20,7 @@ std::unique_ptr<LoadedConfig> load_text(const std::string& name, const std::stri
   auto cfg = std::make_unique<LoadedConfig>();
   cfg->sources.files.push_back(std::make_unique<SourceFile>(name, text));
   parse_config(*cfg->sources.files.back(), options, cfg->root, diags);
+  cfg->syntax_errors = has_errors(diags);
   cfg->model = build_model(cfg->root, cfg->sources, diags);
   return cfg;
 }
@@ -39,6 +40,7 @@ Result<std::unique_ptr<LoadedConfig>> load_files(const std::vector<std::string>&
     cfg->sources.files.push_back(std::make_unique<SourceFile>(path, ss.str()));
     parse_config(*cfg->sources.files.back(), options, cfg->root, diags);
   }
+  cfg->syntax_errors = has_errors(diags);
   cfg->model = build_model(cfg->root, cfg->sources, diags);
   return cfg;
 }

@@ -61,7 +61,7 @@ TEST(IpPrefix, ContainsRespectsPartialBytes) {
 #include "portmirror/base/counters.h"
 
 namespace portmirror::test_counters {
-#define PM_TEST_COUNTERS(X)                  \
+#define PM_TEST_COUNTERS(X)                 \
   X(kFoo, "foo.truncated", "foo cut short") \
   X(kBar, "bar.malformed", "bar inconsistent")
 PM_DECLARE_COUNTERS(TestCounter, PM_TEST_COUNTERS)

@@ -24,8 +24,10 @@ struct DecapRun {
 
 DecapRun run(const std::vector<std::uint8_t>& bytes, DecapOptions opts = {},
              LinkType link = LinkType::kEthernet, std::uint32_t orig_len = 0) {
-  // These tests exercise no reassembly: keep the reserved memory small (ASan poisons it on allocation).
-  if (opts.reassembly_max_bytes == DecapOptions{}.reassembly_max_bytes) opts.reassembly_max_bytes = 0;
+  // These tests exercise no reassembly: keep the reserved memory small (ASan poisons it on
+  // allocation).
+  if (opts.reassembly_max_bytes == DecapOptions{}.reassembly_max_bytes)
+    opts.reassembly_max_bytes = 0;
   Decapsulator d(std::move(opts));
   DecapRun r;
   r.bytes = bytes;
@@ -265,6 +267,49 @@ TEST(DecapGre, TruncationAtEveryOffsetNeverCrashesAndCountsOnce) {
       const std::string_view name = counter_name(r.result.reason);
       EXPECT_NE(name.find("truncated"), std::string_view::npos) << n << " " << name;
     }
+  }
+}
+
+TEST(DecapWalk, EveryEncapsulationTruncatedAtEveryOffset) {
+  // Whatever the cut, the result is the inner packet (cut, with its original length kept) or a drop
+  // counted as truncated: never malformed (the packet's own lengths are fine), never a crash.
+  const auto inner = inner_eth_frame();
+  std::array<std::uint8_t, 8> opt{};
+  w::GeneveOption{0x0100, 0x01, std::array<std::uint8_t, 4>{1, 2, 3, 4}}.write_to(opt);
+  const auto outer4 = [] { return PacketBuilder().eth().vlan(7).ipv4("192.0.2.1", "192.0.2.2"); };
+  const auto outer6 = [] {
+    return PacketBuilder().eth().ipv6("fd00::1", "fd00::2").ipv6_ext(w::ipproto::kDestOpts, 1);
+  };
+  struct Case {
+    const char* description;
+    std::vector<std::uint8_t> bytes;
+  } cases[] = {
+      {"gre teb", outer4().gre({.key = 1}).bytes(inner).build()},
+      {"erspan3 platform over ipv6",
+       outer6().gre({.sequence = 1}).erspan3({.has_platform = true}).bytes(inner).build()},
+      {"vxlan", outer4().udp(1, 4789).vxlan(3).bytes(inner).build()},
+      {"geneve options",
+       outer6().udp(1, 6081).geneve({.vni = 3, .options = opt}).bytes(inner).build()},
+      {"tzsp", outer4().udp(1, 37008).tzsp().bytes(inner).build()},
+  };
+  for (const auto& c : cases) {
+    for (std::size_t n = 0; n <= c.bytes.size(); ++n) {
+      std::vector<std::uint8_t> cut(c.bytes.begin(),
+                                    c.bytes.begin() + static_cast<std::ptrdiff_t>(n));
+      const DecapRun r =
+          run(cut, {}, LinkType::kEthernet, static_cast<std::uint32_t>(c.bytes.size()));
+      if (r.result.status == DecapStatus::kInner) {
+        EXPECT_EQ(r.out.inner_orig_len, inner.size()) << c.description << " " << n;
+        EXPECT_EQ(r.out.inner.size(), inner.size() - (c.bytes.size() - n))
+            << c.description << " " << n;
+      } else {
+        ASSERT_EQ(r.result.status, DecapStatus::kDropped) << c.description << " " << n;
+        const std::string_view name = counter_name(r.result.reason);
+        EXPECT_NE(name.find("truncated"), std::string_view::npos)
+            << c.description << " " << n << " " << name;
+      }
+    }
+    EXPECT_EQ(run(c.bytes).result.status, DecapStatus::kInner) << c.description;
   }
 }
 

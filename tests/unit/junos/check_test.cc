@@ -232,7 +232,10 @@ TEST(Check, NextTermInTheLastTerm) {
 TEST(Check, ExitCodes) {
   EXPECT_EQ(check(clean()).exit_code, 0);
   EXPECT_EQ(check(replaced(clean(), "port-mirror;", "count c;")).exit_code, 1);
-  EXPECT_EQ(check(replaced(clean(), "rate 1;", "rate 0;")).exit_code, 2);
+  CheckResult value_error = check(replaced(clean(), "rate 1;", "rate 0;"));
+  EXPECT_EQ(value_error.exit_code, 2);
+  EXPECT_EQ(has(value_error, Severity::kNote, "recovered by indentation"), 0u)
+      << "a value error is not a syntax error";
   CheckResult missing = check_files({"/nonexistent.conf"}, CheckOptions{});
   EXPECT_EQ(missing.exit_code, 3);
   EXPECT_NE(render_check(missing).find("cannot read"), std::string::npos);

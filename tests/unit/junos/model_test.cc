@@ -165,6 +165,37 @@ TEST(Model, BareFpcAndChassisFpcGiveTheSameTunnelServices) {
   EXPECT_EQ(count(bad.diags, Severity::kError), 1u);
 }
 
+TEST(Model, NextHopGroupsExpandIntoOutputsAndFamiliesSplitInstances) {
+  auto l = load(
+      "forwarding-options {\n"
+      "    next-hop-group collectors {\n"
+      "        group-type inet;\n"
+      "        interface gr-0/0/0.1;\n"
+      "        interface gr-0/0/0.2;\n"
+      "    }\n"
+      "    port-mirroring {\n"
+      "        instance M {\n"
+      "            input { rate 4; }\n"
+      "            family inet { output { next-hop-group collectors; } }\n"
+      "            family inet6 { input { rate 8; } output { interface gr-0/0/0.3; } }\n"
+      "        }\n"
+      "        instance N { family inet { output { next-hop-group nobody; } } }\n"
+      "    }\n"
+      "}\n");
+  const auto& inst = l.cfg->model.instances;
+  ASSERT_EQ(inst.size(), 3u);
+  EXPECT_EQ(inst[0].name, "M");
+  EXPECT_EQ(inst[0].family, config::Family::kInet);
+  EXPECT_EQ(inst[0].rate, 4u) << "instance-level input is the default";
+  ASSERT_EQ(inst[0].outputs.size(), 2u);
+  EXPECT_EQ(inst[0].outputs[1].interface, "gr-0/0/0.2");
+  EXPECT_EQ(inst[1].family, config::Family::kInet6);
+  EXPECT_EQ(inst[1].rate, 8u) << "family input overrides";
+  auto d = find_diags(l.diags, Severity::kError, "next-hop-group 'nobody' is not defined");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0]->location.line, 13);
+}
+
 TEST(Model, SplitUnit) {
   EXPECT_EQ(split_unit("t1-1/0/3:3"), (std::pair<std::string, std::uint32_t>{"t1-1/0/3:3", 0}));
   EXPECT_EQ(split_unit("t1-1/0/3:3.0"), (std::pair<std::string, std::uint32_t>{"t1-1/0/3:3", 0}));

@@ -270,3 +270,25 @@ TEST(Parser, RepeatedLeafListsAccumulateAndLeavesAreReplaced) {
 
 }  // namespace
 }  // namespace portmirror::junos::test
+
+namespace portmirror::junos::test {
+namespace {
+
+// The normalised dumps are valid input: reading them back gives the same tree, in both forms.
+TEST(Parser, TreeAndSetDumpsRoundTrip) {
+  for (const std::string& path :
+       {data("full.conf"), data("full.set"), data("clean/router.conf"),
+        data("seed-corrected/router-3-filter.conf"), seed("router-3-filter.conf")}) {
+    auto p = parse(read_file(path), /*lenient=*/true);
+    std::string tree = dump_tree(p.root);
+    auto again = parse(tree);
+    EXPECT_EQ(count(again.diags, Severity::kError), 0u) << path << format_diagnostics(again.diags);
+    EXPECT_EQ(dump_tree(again.root), tree) << path;
+    auto from_set = parse(dump_set(p.root));
+    EXPECT_EQ(count(from_set.diags, Severity::kError), 0u) << path;
+    EXPECT_EQ(dump_set(from_set.root), dump_set(p.root)) << path;
+  }
+}
+
+}  // namespace
+}  // namespace portmirror::junos::test

@@ -63,7 +63,8 @@ TEST(LayerWalker, FragmentsThatCannotCarryATunnelAreNotReassembled) {
   h.protocol = wire::ipproto::kTcp;
   const auto b = PacketBuilder().eth().ipv4(h).payload(64).build();
   Decapsulated out;
-  const WalkResult r = w.walk_frame(b, static_cast<std::uint32_t>(b.size()), LinkType::kEthernet, out);
+  const WalkResult r =
+      w.walk_frame(b, static_cast<std::uint32_t>(b.size()), LinkType::kEthernet, out);
   EXPECT_EQ(r.status, WalkStatus::kUntunnelled);
   EXPECT_EQ(r.reason, DecapCounter::kIpUnsupported);
 }
