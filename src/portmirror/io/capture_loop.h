@@ -6,11 +6,11 @@
 
 #include <array>
 #include <cstdint>
-#include <span>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,8 +29,8 @@ struct Pin {
   static std::optional<Pin> parse(std::string_view text);  // "198.18.1.1=0x1234", "10.0.0.0/8=101"
 };
 
-// Who may send (--allow, --pin). Checked after decapsulation and before the session table: a rejected
-// packet creates no session, is never written, and is counted here (total and per sender).
+// Who may send (--allow, --pin). Checked after decapsulation and before the session table: a
+// rejected packet creates no session, is never written, and is counted here (total and per sender).
 class Admission {
  public:
   Admission(std::vector<IpPrefix> allow, std::vector<Pin> pins)
