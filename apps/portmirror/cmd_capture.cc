@@ -44,6 +44,8 @@ struct CaptureFlags {
   std::uint32_t rotate_secs = 0;
   std::uint32_t ring_files = 0;
   bool unbuffered = false;
+  bool print = false;
+  bool no_promisc = false;
   bool numeric = false;
   std::uint64_t count = 0;
   bool quiet = false;
@@ -153,12 +155,13 @@ int run_capture(const CaptureFlags& f) {
     io::RingOptions ro;
     ro.ifname = f.iface;
     ro.direction = io::CaptureDirection::kIn;
+    ro.promiscuous = !f.no_promisc;  // a SPAN/TAP port carries frames for other MACs (tcpdump -p)
     ro.block_size = 1u << 20;
     ro.block_count = std::max<std::uint32_t>(2, f.ring_mb);
     co.ring = ro;
   }
   co.count = f.count;
-  co.flush_after_batch = f.write.empty();
+  co.flush_after_batch = f.write.empty() || f.print;
   co.silence_timeout = static_cast<TimestampNs>(f.silence_secs * 1e9);
 
   std::vector<IpPrefix> allow;
@@ -233,6 +236,9 @@ int run_capture(const CaptureFlags& f) {
   so.ring_files = f.ring_files;
   so.flush_each_packet = f.unbuffered;
   so.filter_text = expr;
+  if (f.print && (f.write.empty() || f.write == "-")) {
+    return usage("--print needs -w FILE (a file, not standard output)");
+  }
   if (f.write.empty() && (so.split != io::SplitBy::kNone || so.rotate_bytes || so.rotate_seconds)) {
     return usage("--split-by, -C and -G need -w FILE");
   }
@@ -244,16 +250,20 @@ int run_capture(const CaptureFlags& f) {
     if (auto r = io::CaptureLoop::drop_privileges(f.user); !r) return fail(r.error());
   }
   std::unique_ptr<io::Sink> sink;
+  io::TextOptions to;
+  to.numeric = f.numeric;
+  to.quiet = f.quiet;
+  to.verbose = f.verbose;
   if (f.write.empty()) {
-    io::TextOptions to;
-    to.numeric = f.numeric;
-    to.quiet = f.quiet;
-    to.verbose = f.verbose;
     sink = std::make_unique<io::TextSink>(to, stdout, f.unbuffered);
   } else {
     auto s = io::open_sink(so);
     if (!s) return fail(s.error());
     sink = std::move(*s);
+    if (f.print) {
+      sink = std::make_unique<io::TeeSink>(
+          std::move(sink), std::make_unique<io::TextSink>(to, stdout, f.unbuffered));
+    }
   }
   io::Pipeline pipeline(po, *sink, filter->get());
   // Lines on stdout carry packets (text mode) or pcap bytes (-w -): everything else is stderr.
@@ -304,6 +314,8 @@ Runner add_capture_command(CLI::App& app) {
   c->add_option("-i,--interface", f->iface,
                 "sniff mode: AF_PACKET ring on IFACE instead of sockets");
   c->add_option("--ring-size", f->ring_mb, "sniff mode ring size in MB (default 64)");
+  c->add_flag("-p,--no-promiscuous-mode", f->no_promisc,
+              "sniff mode: do not put IFACE in promiscuous mode");
   c->add_option("--vxlan-port", f->vxlan_ports, "VXLAN UDP port (repeatable; default 4789)");
   c->add_option("--geneve-port", f->geneve_ports, "Geneve UDP port (repeatable; default 6081)");
   c->add_option("--tzsp-port", f->tzsp_ports, "TZSP UDP port (repeatable; default 37008)");
@@ -318,6 +330,8 @@ Runner add_capture_command(CLI::App& app) {
   c->add_option("-G", f->rotate_secs, "rotate output every SECONDS");
   c->add_option("-W", f->ring_files, "keep at most COUNT files (ring)");
   c->add_flag("-U", f->unbuffered, "flush after every packet");
+  c->add_flag("--print", f->print,
+              "with -w FILE, also print one line per packet (tcpdump --print)");
   c->add_flag("-n", f->numeric, "numeric ports (host names are never resolved)");
   c->add_option("-c", f->count, "stop after COUNT inner packets");
   c->add_flag("-q", f->quiet, "quick output");

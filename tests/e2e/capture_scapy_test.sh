@@ -67,11 +67,12 @@ check "ERSPAN II line names the session" grep -Eq '^erspan2 198\.18\.1\.1 sessio
 check "VXLAN line names the VNI" grep -Eq '^vxlan 198\.18\.1\.1 vni 5000 seq - \| ' "$W/pm2.log.out"
 check "a session start line per session on stderr" test "$(grep -c 'session start' "$W/pm2.log")" = 3
 
-log "3. -c 5 stops by itself after 5 inner packets"
-start_pm col "$W/pm3.log" -c 5 -q || exit 1
+log "3. -c 5 stops by itself after 5 inner packets; --print shows lines while -w writes"
+start_pm col "$W/pm3.log" -c 5 -q -w "$W/c5.pcapng" --print || exit 1
 nx snd $SEND --ref "$W/ref3.pcap" --count 4 --kinds gre-plain,vxlan >/dev/null
 for i in $(seq 1 40); do kill -0 "$PM_PID" 2>/dev/null || break; sleep 0.05; done
 check "exited after -c 5" sh -c "! kill -0 $PM_PID 2>/dev/null"
 wait "$PM_PID"
 check "5 lines" test "$(wc -l < "$W/pm3.log.out")" = 5
+check "and 5 packets in the file" test "$(tshark -r "$W/c5.pcapng" 2>/dev/null | wc -l)" = 5
 finish

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -212,14 +213,18 @@ KernelStats CaptureLoop::kernel_stats() noexcept {
   return k;
 }
 
-void CaptureLoop::drain_sockets(Pipeline& p, bool& stop) noexcept {
+std::size_t CaptureLoop::drain_sockets(Pipeline& p, bool& stop, bool& more) noexcept {
   const auto& infos = sockets_->sockets();
+  std::size_t total = 0;
+  more = false;
   for (std::size_t i = 0; i < infos.size() && !stop; ++i) {
     // Bounded work per socket per round so one busy socket cannot starve the others.
     for (int round = 0; round < 16 && !stop; ++round) {
       std::size_t n = sockets_->receive(i, batch_);
       if (n == 0) break;
       frames_ += n;
+      total += n;
+      if (round == 15 && n == batch_.size()) more = true;
       for (std::size_t k = 0; k < n; ++k) {
         const Datagram& d = batch_[k];
         bool ok = true;
@@ -251,6 +256,7 @@ void CaptureLoop::drain_sockets(Pipeline& p, bool& stop) noexcept {
       if (n < batch_.size()) break;
     }
   }
+  return total;
 }
 
 void CaptureLoop::drain_ring(Pipeline& p, bool& stop) noexcept {
@@ -344,10 +350,12 @@ bool CaptureLoop::run(Pipeline& pipeline, Admission& admission, std::FILE* log,
     bool ready = false;
     for (std::size_t i = first_source; i < fds.size(); ++i) ready |= fds[i].revents != 0;
     // The ring is also drained on timeouts: a partly filled block is retired by the kernel timer.
+    std::size_t got = 0;
+    bool more = false;
     if (ring_) {
       drain_ring(pipeline, stop);
     } else if (ready) {
-      drain_sockets(pipeline, stop);
+      got = drain_sockets(pipeline, stop, more);
     }
     if (pipeline.failed()) break;
     // Text lines become visible after each batch; file writers keep their large buffers (-U
@@ -357,6 +365,13 @@ bool CaptureLoop::run(Pipeline& pipeline, Admission& admission, std::FILE* log,
     if (now - last_check >= 200'000'000) {
       check_liveness(pipeline, log, now);
       last_check = now;
+    }
+    if (got != 0 && !more && !stop && options_.coalesce_us != 0) {
+      // Traffic is flowing: let the kernel queue the next batch instead of waking us (and paying
+      // a wake-up on the receiving CPU) per datagram. Bounded by the receive buffer: at 1 Mpps,
+      // 500 us is 500 datagrams.
+      timespec ts{0, static_cast<long>(options_.coalesce_us) * 1000};
+      nanosleep(&ts, nullptr);
     }
   }
   check_liveness(pipeline, log, wall_clock_ns());

@@ -6,11 +6,11 @@
 
 #include <array>
 #include <cstdint>
-#include <span>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,8 +29,8 @@ struct Pin {
   static std::optional<Pin> parse(std::string_view text);  // "198.18.1.1=0x1234", "10.0.0.0/8=101"
 };
 
-// Who may send (--allow, --pin). Checked after decapsulation and before the session table: a rejected
-// packet creates no session, is never written, and is counted here (total and per sender).
+// Who may send (--allow, --pin). Checked after decapsulation and before the session table: a
+// rejected packet creates no session, is never written, and is counted here (total and per sender).
 class Admission {
  public:
   Admission(std::vector<IpPrefix> allow, std::vector<Pin> pins)
@@ -69,6 +69,10 @@ struct CaptureOptions {
   TimestampNs silence_timeout = 10 * kNsPerSec;  // --silence-timeout (0 = never report silence)
   bool liveness_lines = true;      // session start / silent / resumed lines on the log stream
   bool flush_after_batch = false;  // text output: make lines visible after each batch
+  // Sockets: after the queues were drained, wait this long before polling again, so that the
+  // kernel queues a batch instead of waking us per datagram (what TPACKET_V3's block timeout does
+  // for tcpdump). 0 = wake per datagram.
+  std::uint32_t coalesce_us = 500;
 };
 
 // Kernel-side counters in tcpdump's terms (§6.4 for rings; SO_RXQ_OVFL for sockets).
@@ -107,7 +111,8 @@ class CaptureLoop {
 
  private:
   CaptureLoop() = default;
-  void drain_sockets(Pipeline& p, bool& stop) noexcept;
+  // Returns the datagrams read; `more` is set when a socket still had a full batch waiting.
+  std::size_t drain_sockets(Pipeline& p, bool& stop, bool& more) noexcept;
   void drain_ring(Pipeline& p, bool& stop) noexcept;
   void check_liveness(const Pipeline& p, std::FILE* log, TimestampNs now) noexcept;
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <span>
 
 #include "portmirror/base/time.h"
@@ -57,6 +58,35 @@ class TextSink final : public Sink {
   Error error_;
   std::uint64_t lines_ = 0;
   char line_[1024];
+};
+
+// Writes every packet to two sinks: `capture -w FILE --print` (tcpdump 4.99's --print) shows the
+// lines while the file is written. Fails as soon as either fails; errors come from the first
+// failure.
+class TeeSink final : public Sink {
+ public:
+  TeeSink(std::unique_ptr<Sink> first, std::unique_ptr<Sink> second)
+      : a_(std::move(first)), b_(std::move(second)) {}
+  bool write(const collector::Session& session, const Decapsulated& d,
+             TimestampNs ts) noexcept override {
+    return a_->write(session, d, ts) && b_->write(session, d, ts);
+  }
+  bool close(const collector::SessionTable& sessions) noexcept override {
+    bool x = a_->close(sessions);
+    return b_->close(sessions) && x;
+  }
+  bool flush() noexcept override {
+    bool x = a_->flush();
+    return b_->flush() && x;
+  }
+  const Error* error() const noexcept override {
+    return a_->error() != nullptr ? a_->error() : b_->error();
+  }
+  std::uint64_t skipped() const noexcept override { return a_->skipped() + b_->skipped(); }
+
+ private:
+  std::unique_ptr<Sink> a_;
+  std::unique_ptr<Sink> b_;
 };
 
 }  // namespace portmirror::io

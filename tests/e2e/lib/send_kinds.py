@@ -7,6 +7,8 @@ the inner frames it sent to a reference pcap (what the collector must write, bit
                 [--src IP --dst IP --src6 IP --dst6 IP --smac M --dmac M] [--keepalives N]
 
 Kinds: gre-plain gre-kcs gre-ip erspan1 erspan2 erspan3 erspan3-pf vxlan geneve tzsp gre6 vxlan6
+--ref-kinds K,K: only these kinds go to the reference; --extra-src IP: every frame is also sent from
+IP (a second sender), not in the reference; "sent" counts reference frames.
 --skip-every N: sequence numbers run on, but every Nth packet of each kind that carries a sequence
 number is not sent (a gap the collector must count). Prints one line: "sent N lost L keepalive K"
 (L = gaps a receiver can see: skipped numbers followed by a later one).
@@ -83,6 +85,9 @@ def main():
     p.add_argument("--skip-every", type=int, default=0)
     p.add_argument("--keepalives", type=int, default=0)
     p.add_argument("--pad", type=int, default=0)
+    p.add_argument("--ref-kinds", default="", help="only these kinds go to the reference")
+    p.add_argument("--extra-src", default="", help="also send every frame from this source; "
+                   "those frames are not in the reference")
     p.add_argument("--vxlan-port", type=int, default=4789)
     p.add_argument("--smac", default="02:00:00:00:01:01")
     p.add_argument("--dmac", default="02:00:00:00:01:02")
@@ -92,16 +97,24 @@ def main():
     p.add_argument("--dst6", default="2001:db8:1::2")
     a = p.parse_args()
     kinds = a.kinds.split(",")
-    frames, refs, lost_per_kind = [], [], {}
+    ref_kinds = set(a.ref_kinds.split(",")) if a.ref_kinds else set(kinds)
+    frames, refs, lost_per_kind, extra = [], [], {}, 0
     for s in range(a.count):
         for k in kinds:
             outer, ref = build(k, a, s)
+            if a.extra_src:
+                o = outer.copy()
+                o[IP].src = a.extra_src
+                del o[IP].chksum
+                frames.append(raw(o))
+                extra += 1
             if a.skip_every and k in SEQ_KINDS and s % a.skip_every == a.skip_every - 1:
                 if s < a.count - 1:  # a gap is only visible once a later number arrives
                     lost_per_kind[k] = lost_per_kind.get(k, 0) + 1
                 continue
             frames.append(raw(outer))
-            refs.append(ref)
+            if k in ref_kinds:
+                refs.append(ref)
     for n in range(a.keepalives):  # GRE keepalive: protocol type 0, no payload
         frames.append(raw(Ether(src=a.smac, dst=a.dmac) / IP(src=a.src, dst=a.dst) / GRE(proto=0)))
     # Raw bytes under one link type: L3 kinds (gre-ip, gre6) are bare IP packets, which
@@ -115,7 +128,8 @@ def main():
         s.send(f)
         time.sleep(0.0005)  # keep well under any receive-buffer limit; this is not a rate test
     s.close()
-    print("sent %d lost %d keepalive %d" % (len(refs), sum(lost_per_kind.values()), a.keepalives))
+    print("sent %d lost %d keepalive %d extra %d" % (len(refs), sum(lost_per_kind.values()),
+                                                    a.keepalives, extra))
 
 
 if __name__ == "__main__":
