@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libpcap-dev libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   tcpdump tshark python3-scapy tcpreplay netsniff-ng openvswitch-switch
-  iproute2 iputils-ping ethtool procps util-linux
+  iproute2 iputils-ping ethtool procps util-linux bc time
 )
 
 missing=()
