@@ -65,6 +65,7 @@ struct MirrorArgs {
   std::vector<std::string> terms;
   bool no_loop_prevention = false;
   bool no_mirror_once = false;
+  std::uint32_t mirror_once_window_ms = 100;
   unsigned keepalive = 0;
   std::string stats_json;
   std::uint64_t count = 0;
@@ -166,6 +167,7 @@ Result<config::MirrorConfig> build_config(const MirrorArgs& a) {
   config::MirrorConfig cfg;
   cfg.loop_prevention = !a.no_loop_prevention;
   cfg.mirror_once = !a.no_mirror_once;
+  cfg.mirror_once_window_ms = a.mirror_once_window_ms;
   cfg.keepalive_seconds = a.keepalive;
   if (a.interfaces.empty())
     return make_error(ExitCode::kUsage, "give at least one -i IFACE[:in|out|both]");
@@ -311,6 +313,7 @@ Result<config::MirrorConfig> build_junos_config(const MirrorArgs& a) {
   config::MirrorConfig cfg = std::move(*plan);
   cfg.loop_prevention = !a.no_loop_prevention;
   cfg.mirror_once = !a.no_mirror_once;
+  cfg.mirror_once_window_ms = a.mirror_once_window_ms;
   cfg.keepalive_seconds = a.keepalive;
   for (std::size_t i = 0; i < a.expression.size(); ++i) {
     if (i) cfg.bpf += ' ';
@@ -689,6 +692,9 @@ Runner add_mirror_command(CLI::App& app) {
                 "also mirror our own tunnel traffic");
   sub->add_flag("--no-mirror-once", a->no_mirror_once,
                 "mirror a packet seen on two interfaces twice");
+  sub->add_option("--mirror-once-window", a->mirror_once_window_ms,
+                  "mirror-once: sightings this many ms apart are one packet (default 100)")
+      ->check(CLI::Range(1u, 10000u));
   sub->add_option("--keepalive", a->keepalive,
                   "send GRE keepalives after N idle seconds (0 = off)");
   sub->add_option("--stats-json", a->stats_json,

@@ -151,8 +151,11 @@ struct MirrorConfig {
   std::vector<MirrorInstance> instances;  // instances[0] is the global one when present
   std::string bpf;                        // optional tcpdump expression ANDed with the terms
   bool mirror_once = true;                // never mirror one packet twice (seen on two interfaces)
-  bool loop_prevention = true;            // never mirror our own tunnel traffic
-  std::uint32_t keepalive_seconds = 0;    // GRE keepalive when idle; 0 = off
+  // Two sightings of one packet count as one when their capture times are this close. The egress
+  // sighting is stamped after forwarding, which a busy software router can delay by tens of ms.
+  std::uint32_t mirror_once_window_ms = 100;
+  bool loop_prevention = true;          // never mirror our own tunnel traffic
+  std::uint32_t keepalive_seconds = 0;  // GRE keepalive when idle; 0 = off
 };
 
 }  // namespace portmirror::config

@@ -108,7 +108,10 @@ Result<std::unique_ptr<MirrorEngine>> MirrorEngine::create(
   // (an interface in `both` directions counts as two).
   std::size_t points = 0;
   for (const auto& b : cfg.interfaces) points += b.direction == config::Direction::kBoth ? 2 : 1;
-  if (cfg.mirror_once && points >= 2) e->once_ = std::make_unique<MirrorOnce>();
+  if (cfg.mirror_once && points >= 2) {
+    e->once_ = std::make_unique<MirrorOnce>(
+        14, static_cast<TimestampNs>(cfg.mirror_once_window_ms) * 1'000'000);
+  }
   return e;
 }
 

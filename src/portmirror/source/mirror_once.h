@@ -26,7 +26,7 @@ namespace portmirror::source {
 class MirrorOnce {
  public:
   static constexpr std::size_t kPayloadBytes = 64;
-  static constexpr TimestampNs kDefaultWindow = 20'000'000;  // 20 ms
+  static constexpr TimestampNs kDefaultWindow = 100'000'000;  // 100 ms (--mirror-once-window)
 
   explicit MirrorOnce(std::size_t slots_log2 = 14, TimestampNs window = kDefaultWindow);
 
