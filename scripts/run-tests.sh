@@ -27,7 +27,7 @@ if [ "$secs" -gt 0 ] && command -v clang++ >/dev/null; then
     work=$(mktemp -d)
     cp -r fuzz/corpus/"$t"/. "$work"/ 2>/dev/null || true
     echo "fuzz: $t for ${secs}s"
-    "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 "$work" \
+    "$f" -seed="${PM_FUZZ_SEED:-1}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 "$work" \
       > "$work/log" 2>&1 || { tail -40 "$work/log"; exit 1; }
     rm -rf "$work"
   done

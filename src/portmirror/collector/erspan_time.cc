@@ -84,6 +84,14 @@ bool convert(const ErspanInfo& e, TimestampNs capture, const ErspanTimeOptions& 
 
 TimestampNs erspan_timestamp_ns(const ErspanInfo& e, TimestampNs capture_ts,
                                 const ErspanTimeOptions& options, bool& reliable) noexcept {
+  // A capture time beyond ±2^62 ns (years 1823..2116) is not a clock to unwrap against (files can
+  // carry any 64-bit time, saturated by the reader): keep it, and keep the arithmetic
+  // overflow-free.
+  constexpr TimestampNs kSaneCapture = TimestampNs{1} << 62;
+  if (capture_ts > kSaneCapture || capture_ts < -kSaneCapture) {
+    reliable = false;
+    return capture_ts;
+  }
   TimestampNs t = 0;
   reliable = convert(e, capture_ts, options, t);
   if (reliable) {

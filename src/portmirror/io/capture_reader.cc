@@ -188,8 +188,8 @@ class LibpcapReader final : public CaptureReader {
     if (r == 1) {
       out.data = ByteSpan(d, h->caplen);
       out.orig_len = h->len < h->caplen ? h->caplen : h->len;
-      out.ts = static_cast<TimestampNs>(h->ts.tv_sec) * kNsPerSec +
-               static_cast<TimestampNs>(h->ts.tv_usec);  // nanosecond precision requested
+      out.ts = timestamp_from(static_cast<std::int64_t>(h->ts.tv_sec),
+                              static_cast<std::int64_t>(h->ts.tv_usec));  // ns precision requested
       out.link = link_;
       out.source_id = source_id_;
       ++frames_;

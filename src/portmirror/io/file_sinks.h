@@ -64,6 +64,12 @@ class RotatingSink final : public Sink {
   std::vector<std::string> ring_;  // live files, oldest first (only with -W)
   long long seq_ = 0;              // files opened so far
   TimestampNs period_start_ = 0;
+  // -G: has `ts` left the current period? Overflow-free for any 64-bit packet time.
+  bool period_elapsed(TimestampNs ts) const noexcept {
+    TimestampNs elapsed = 0;
+    if (__builtin_sub_overflow(ts, period_start_, &elapsed)) return true;
+    return elapsed >= static_cast<TimestampNs>(options_.rotate_seconds) * kNsPerSec;
+  }
   std::uint64_t skipped_ = 0;
   ByteSpan stable_;
   bool failed_ = false;

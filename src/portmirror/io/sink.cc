@@ -218,8 +218,7 @@ bool RotatingSink::write(const collector::Session& session, const Decapsulated& 
   if (failed_) return false;
   if (!writer_) {
     if (!rotate(ts)) return false;
-  } else if (options_.rotate_seconds != 0 &&
-             ts - period_start_ >= static_cast<TimestampNs>(options_.rotate_seconds) * kNsPerSec) {
+  } else if (options_.rotate_seconds != 0 && period_elapsed(ts)) {
     if (!rotate(ts)) return false;
   } else if (options_.rotate_bytes != 0 && writer_->packets() != 0 &&
              writer_->bytes() > options_.rotate_bytes) {

@@ -77,3 +77,13 @@ TEST(Counters, NamesAndValuesComeFromOneTable) {
   EXPECT_EQ(CounterSet<TestCounter>::help(0), "foo cut short");
 }
 }  // namespace portmirror::test_counters
+
+#include "portmirror/base/time.h"
+
+namespace portmirror {
+TEST(Time, TimestampFromSaturatesInsteadOfOverflowing) {
+  EXPECT_EQ(timestamp_from(1, 5), kNsPerSec + 5);
+  EXPECT_EQ(timestamp_from(10956021662LL, 0), INT64_MAX);  // the fuzzer's pcapng year 2317
+  EXPECT_EQ(timestamp_from(-10956021662LL, 0), INT64_MIN);
+}
+}  // namespace portmirror
