@@ -88,22 +88,6 @@ Result<config::EncapKind> parse_encap(const std::string& s) {
                     "--encap " + s + ": expected gre, gre-eth, erspan2, erspan3 or vxlan");
 }
 
-std::string_view encap_name(config::EncapKind k) {
-  switch (k) {
-    case config::EncapKind::kGre:
-      return "gre";
-    case config::EncapKind::kGreEth:
-      return "gre-eth";
-    case config::EncapKind::kErspan2:
-      return "erspan2";
-    case config::EncapKind::kErspan3:
-      return "erspan3";
-    case config::EncapKind::kVxlan:
-      return "vxlan";
-  }
-  return "?";
-}
-
 // "none" | item[,item]: 20000 / 20kpps / 1.5Mpps (packets/s), 100M / 100Mbit / 1Gbps / 500kbit
 // (bits/s).
 Result<config::PolicerConfig> parse_police(const std::vector<std::string>& specs, bool& none) {
@@ -338,18 +322,6 @@ Result<config::MirrorConfig> build_junos_config(const MirrorArgs& a) {
   return cfg;
 }
 
-std::string direction_name(config::Direction d) {
-  switch (d) {
-    case config::Direction::kInput:
-      return "input";
-    case config::Direction::kOutput:
-      return "output";
-    case config::Direction::kBoth:
-      return "input+output";
-  }
-  return "?";
-}
-
 // The kernel filter: the user's expression, minus our own tunnel traffic (loop prevention).
 std::string kernel_filter_text(const config::MirrorConfig& cfg) {
   std::string loop;
@@ -406,7 +378,7 @@ std::string describe(const config::MirrorConfig& cfg, const std::string& kfilter
           i.policer.bits_per_second ? std::to_string(i.policer.bits_per_second) : "-");
     }
     for (const auto& t : i.outputs) {
-      s += fmt::format("  output {} to {} from {} ttl {} dscp {}", encap_name(t.encap),
+      s += fmt::format("  output {} to {} from {} ttl {} dscp {}", config::encap_kind_name(t.encap),
                        t.destination.to_string(), t.source ? t.source->to_string() : "(route)",
                        t.ttl, t.dscp);
       if (t.key) s += fmt::format(" key {}", *t.key);
@@ -450,7 +422,7 @@ std::string stats_json(const source::MirrorEngine& e) {
         "{}\n    {{\"destination\": \"{}\", \"encap\": \"{}\", \"instance\": {}, \"sent\": {}, "
         "\"send_errors\": {}, \"next_sequence\": {}}}",
         o ? "," : "", e.output_config(o).destination.to_string(),
-        encap_name(e.output_config(o).encap), e.output_instance(o), e.output_sent(o),
+        config::encap_kind_name(e.output_config(o).encap), e.output_instance(o), e.output_sent(o),
         e.output_errors(o), e.output_template(o).next_sequence());
   }
   s += "\n  ]\n}\n";

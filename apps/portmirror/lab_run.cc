@@ -151,18 +151,6 @@ Result<LabPlan> make_plan(const config::MirrorConfig& cfg, const LabOptions& o) 
   return plan;
 }
 
-std::string_view direction_name(config::Direction d) {
-  switch (d) {
-    case config::Direction::kInput:
-      return "input";
-    case config::Direction::kOutput:
-      return "output";
-    case config::Direction::kBoth:
-      return "input and output";
-  }
-  return "?";
-}
-
 // --- `portmirror check` ------------------------------------------------------------------------
 
 struct CheckSummary {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "portmirror/base/error.h"
@@ -90,6 +91,34 @@ enum class EncapKind : std::uint8_t {
   kErspan3,  // GRE 0x22EB + ERSPAN Type III
   kVxlan,    // UDP 4789 + VXLAN
 };
+
+constexpr std::string_view encap_kind_name(EncapKind k) noexcept {
+  switch (k) {
+    case EncapKind::kGre:
+      return "gre";
+    case EncapKind::kGreEth:
+      return "gre-eth";
+    case EncapKind::kErspan2:
+      return "erspan2";
+    case EncapKind::kErspan3:
+      return "erspan3";
+    case EncapKind::kVxlan:
+      return "vxlan";
+  }
+  return "?";
+}
+
+constexpr std::string_view direction_name(Direction d) noexcept {
+  switch (d) {
+    case Direction::kInput:
+      return "input";
+    case Direction::kOutput:
+      return "output";
+    case Direction::kBoth:
+      return "input and output";
+  }
+  return "?";
+}
 
 // One collector a copy is sent to (a gr- unit's tunnel, a next-hop, a --to).
 struct TunnelConfig {
