@@ -9,15 +9,17 @@
 # the mirror in mir copies every frame of m0 (ingress) to the collector as VXLAN (VNI 42, the
 # same encapsulation the kernel mirror uses). "received" = c0 RX packets; a rate is loss-free when
 # received >= sent * (1 - LOSS_TOL); default 0.0001 (0.01 %: a few ARP/ND frames the generator
-# namespace sends itself are in the sender count). Rates are paced with
-# `trafgen -b` (bursty pacing, see peers/README.md §3), each for STEP seconds.
+# namespace sends itself are in the sender count). Fixed rates are paced by `tcpreplay --pps -K`
+# (exact to ~700 kpps, peers/README.md §3; `trafgen -b` falls back to one sendto per packet and
+# stalls near 270 kpps, which hid every rate above that in earlier runs); "max" is unpaced
+# `trafgen -P 1` (TX ring, ~850 kpps). Each step lasts STEP seconds.
 #
 # usage: bench/mirror_bench.sh [PORTMIRROR_BINARY]     (root; ~4 minutes)
 # env:   RATES="100000 200000 ..." STEP=3 SIZES="64 mix" LOSS_TOL=0 MIRRORS="portmirror kernel"
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 PM=${1:-${PORTMIRROR:-$HERE/../build/rel/apps/portmirror/portmirror}}
-RATES=${RATES:-"100000 200000 300000 400000 450000 500000 600000 700000 max"}
+RATES=${RATES:-"100000 200000 300000 400000 450000 500000 550000 600000 650000 700000 max"}
 STEP=${STEP:-3}
 SIZES=${SIZES:-"64 mix"}
 LOSS_TOL=${LOSS_TOL:-0.0001}
@@ -27,7 +29,7 @@ WORK=$(mktemp -d /tmp/mirror-bench-XXXXXX)
 NSS=()
 PIDS=()
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
-for t in trafgen tc ip; do command -v $t >/dev/null || { echo "missing $t"; exit 77; }; done
+for t in trafgen tcpreplay tc ip; do command -v $t >/dev/null || { echo "missing $t"; exit 77; }; done
 [ -x "$PM" ] || { echo "no portmirror binary at $PM (build: cmake -B build/rel -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build/rel --target portmirror)"; exit 2; }
 
 cleanup() {
@@ -98,12 +100,37 @@ stop_mirror() {
   fi
 }
 
-# run_step RATE CFG -> "sent received"
+make_pcap() { # make_pcap 64|mix FILE: the same frames as make_cfg, 4096 flows (source ports)
+  /usr/bin/python3 - "$1" "$2" <<'EOP'
+import struct, sys
+size, out = sys.argv[1], sys.argv[2]
+pattern = [18] if size == "64" else [18] * 7 + [548] * 4 + [1472]
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF); s += s >> 16
+    return ~s & 0xFFFF
+with open(out, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for i in range(4096):
+        n = pattern[i % len(pattern)]
+        udp = struct.pack("!HHHH", 1024 + i, 9, 8 + n, 0) + b"\x41" * n
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64, 17, 0,
+                         bytes([198, 18, 0, 2]), bytes([198, 18, 0, 1]))
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        frame = bytes.fromhex("020000000099020000000002") + b"\x08\x00" + ip + udp
+        f.write(struct.pack("<IIII", 0, i, len(frame), len(frame)) + frame)
+EOP
+}
+
+# run_step RATE SIZE -> "sent received"
 run_step() {
-  local rate=$1 cfg=$2 s0 r0 s1 r1 pace=()
-  [ "$rate" != max ] && pace=(-b "${rate}pps")
+  local rate=$1 size=$2 s0 r0 s1 r1
   s0=$(counter gen g0 tx); r0=$(counter col c0 rx)
-  nx gen timeout -s INT "$STEP" trafgen --no-sock-mem --notouch-irq -P 1 "${pace[@]}" -o g0 -i "$cfg" >/dev/null 2>&1
+  if [ "$rate" = max ]; then
+    nx gen timeout -s INT "$STEP" trafgen --no-sock-mem --notouch-irq -P 1 -o g0 -i "$WORK/$size.cfg" >/dev/null 2>&1
+  else
+    nx gen tcpreplay -i g0 --pps="$rate" -K --loop=0 --duration="$STEP" "$WORK/$size.pcap" >/dev/null 2>&1
+  fi
   sleep 0.5
   s1=$(counter gen g0 tx); r1=$(counter col c0 rx)
   echo "$((s1 - s0)) $((r1 - r0))"
@@ -114,11 +141,12 @@ echo "# mirror_bench: $(date -u +%FT%TZ) kernel $(uname -r), $(nproc) CPUs, load
 echo "# STEP=${STEP}s LOSS_TOL=$LOSS_TOL; columns: mirror size offered_pps sent received loss"
 for size in $SIZES; do
   make_cfg "$size" "$WORK/$size.cfg"
+  make_pcap "$size" "$WORK/$size.pcap"
   for m in $MIRRORS; do
     start_mirror "$m"
     best=0
     for rate in $RATES; do
-      read -r sent recv < <(run_step "$rate" "$WORK/$size.cfg")
+      read -r sent recv < <(run_step "$rate" "$size")
       pps=$((sent / STEP)); rpps=$((recv / STEP))
       lost=$((sent - recv)); [ "$lost" -lt 0 ] && lost=0
       ok=$(/usr/bin/python3 -c "print(1 if $sent > 0 and $lost <= $sent * $LOSS_TOL else 0)")
