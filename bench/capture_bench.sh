@@ -7,7 +7,10 @@
 #   env: RATES="100000 200000 ..." (tcpreplay --pps steps), SECS=3 per step, PAD=0 (extra inner
 #        bytes; PAD=1300 for ~1400-byte frames), CAPDIR=/tmp (where both tools write),
 #        TRAFGEN=1 also tries trafgen -P 2 (both CPUs) beyond tcpreplay's top speed,
-#        SNIFF=1 runs portmirror in sniff mode (-i col-eth0, AF_PACKET ring like tcpdump).
+#        SNIFF=1 runs portmirror in sniff mode (-i col-eth0, AF_PACKET ring like tcpdump),
+#        PIN=1 runs generator, kernel receive path and collector on one CPU (taskset -c 0): on a
+#        2-core machine the generators cannot otherwise outrun either collector (veth runs the
+#        receive path on the sender's CPU), so only this shows where each collector starts to lose.
 # Topology: <tag>-gen gen-eth0 198.18.1.1 --veth-- col-eth0 198.18.1.2 <tag>-col. The stream is GRE
 # with key and sequence number (ERSPAN-free so tcpdump and we see the same bytes), inner
 # Ethernet/IPv4/UDP frames of 95-122 bytes on the wire (the peers' baseline size), looped.
@@ -56,14 +59,18 @@ echo "stream: $W/gre.pcap, 1000 GRE (key+seq) frames of $FSIZE bytes, looped"
 
 rx() { ip -n "$(ns col)" -s -j link show col-eth0 | $PY -c "import sys,json;print(json.load(sys.stdin)[0]['stats64']['rx']['packets'])"; }
 
+PINCMD=()
+[ -n "${PIN:-}" ] && PINCMD=(taskset -c 0)
 # gen RATE|top|trafgen: offers traffic for SECS seconds.
 gen() {
+  local tg=(-P 2)
+  [ -n "${PIN:-}" ] && tg=(--cpus 1)
   case $1 in
-    top) nx gen tcpreplay -i gen-eth0 --topspeed -K --loop=0 --duration="$SECS" "$W/gre.pcap" >/dev/null 2>&1 ;;
+    top) nx gen "${PINCMD[@]}" tcpreplay -i gen-eth0 --topspeed -K --loop=0 --duration="$SECS" "$W/gre.pcap" >/dev/null 2>&1 ;;
     trafgen)
       [ -f "$W/gre.cfg" ] || netsniff-ng --in "$W/gre.pcap" --out "$W/gre.cfg" --silent >/dev/null 2>&1
-      nx gen timeout -s INT "$SECS" trafgen --no-sock-mem --notouch-irq -P 2 -o gen-eth0 -i "$W/gre.cfg" -q >/dev/null 2>&1 ;;
-    *) nx gen tcpreplay -i gen-eth0 --pps="$1" -K --loop=0 --duration="$SECS" "$W/gre.pcap" >/dev/null 2>&1 ;;
+      nx gen timeout -s INT "$SECS" "${PINCMD[@]}" trafgen --no-sock-mem --notouch-irq "${tg[@]}" -o gen-eth0 -i "$W/gre.cfg" -q >/dev/null 2>&1 ;;
+    *) nx gen "${PINCMD[@]}" tcpreplay -i gen-eth0 --pps="$1" -K --loop=0 --duration="$SECS" "$W/gre.pcap" >/dev/null 2>&1 ;;
   esac
 }
 
@@ -72,7 +79,7 @@ run_pm() {
   rm -f "$CAPDIR/pmbench.pcapng"
   local mode=()
   [ -n "${SNIFF:-}" ] && mode=(-i col-eth0)
-  nxbg col "$PORTMIRROR" capture "${mode[@]}" --no-ipv6 --silence-timeout 0 -w "$CAPDIR/pmbench.pcapng" \
+  nxbg col "${PINCMD[@]}" "$PORTMIRROR" capture "${mode[@]}" --no-ipv6 --silence-timeout 0 -w "$CAPDIR/pmbench.pcapng" \
     --stats-json "$W/pm.json" 2>"$W/pm.log"
   local pid=$BG_PID i
   for i in $(seq 1 100); do grep -q listening "$W/pm.log" && break; sleep 0.05; done
@@ -83,7 +90,7 @@ run_pm() {
 # run_td RATE -> "offered captured dropped"
 run_td() {
   rm -f "$CAPDIR/tdbench.pcap"
-  nxbg col tcpdump -i col-eth0 -nn -B 65536 -w "$CAPDIR/tdbench.pcap" 2>"$W/td.log"
+  nxbg col "${PINCMD[@]}" tcpdump -i col-eth0 -nn -B 65536 -w "$CAPDIR/tdbench.pcap" 2>"$W/td.log"
   local pid=$BG_PID i
   for i in $(seq 1 100); do grep -q listening "$W/td.log" && break; sleep 0.05; done
   local a; a=$(rx); gen "$1"; sleep 1.2; local b; b=$(rx)   # >1 s: tcpdump's last ring block
