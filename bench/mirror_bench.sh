@@ -1,7 +1,9 @@
 #!/bin/bash
 # Highest loss-free mirroring rate over veth: `portmirror mirror` versus the kernel's
-# `tc ... action mirred` into a VXLAN device (recipe: ../shared/peers/tc-vxlan-mirror.sh), measured in
-# the same run, for 64-byte and mixed-size (IMIX-like 64/594/1518, 7:4:1) frames.
+# `tc ... action mirred` into a VXLAN device (recipe: ../shared/peers/tc-vxlan-mirror.sh) and Open
+# vSwitch's userspace (netdev) datapath mirroring to an ERSPAN III tunnel port (recipe:
+# ../shared/peers/ovs-mirror.sh), measured in the same run, for 64-byte and mixed-size (IMIX-like
+# 64/594/1518, 7:4:1) frames.
 #
 #   <tag>-gen  g0 ---- m0  <tag>-mir  m1 198.18.1.1/24 ---- c0 198.18.1.2/24  <tag>-col
 #
@@ -15,25 +17,39 @@
 # `trafgen -P 1` (TX ring, ~850 kpps). Each step lasts STEP seconds.
 #
 # usage: bench/mirror_bench.sh [PORTMIRROR_BINARY]     (root; ~4 minutes)
-# env:   RATES="100000 200000 ..." STEP=3 SIZES="64 mix" LOSS_TOL=0 MIRRORS="portmirror kernel"
+# env:   RATES="100000 200000 ..." STEP=3 SIZES="64 mix" LOSS_TOL=0 MIRRORS="portmirror kernel ovs"
+#        (ovs needs openvswitch-switch; it is skipped with a note when ovs-vswitchd is missing)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 PM=${1:-${PORTMIRROR:-$HERE/../build/rel/apps/portmirror/portmirror}}
-RATES=${RATES:-"100000 200000 300000 400000 450000 500000 550000 600000 650000 700000 max"}
+RATES=${RATES:-"20000 50000 100000 200000 300000 400000 450000 500000 550000 600000 650000 700000 max"}
 STEP=${STEP:-3}
 SIZES=${SIZES:-"64 mix"}
 LOSS_TOL=${LOSS_TOL:-0.0001}
-MIRRORS=${MIRRORS:-"portmirror kernel"}
+MIRRORS=${MIRRORS:-"portmirror kernel ovs"}
 TAG=pmb$$
 WORK=$(mktemp -d /tmp/mirror-bench-XXXXXX)
 NSS=()
 PIDS=()
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
 for t in trafgen tcpreplay tc ip; do command -v $t >/dev/null || { echo "missing $t"; exit 77; }; done
+if [[ " $MIRRORS " == *" ovs "* ]] && ! command -v ovs-vswitchd >/dev/null; then
+  echo "# ovs-vswitchd not installed (openvswitch-switch): OVS column skipped"
+  MIRRORS=${MIRRORS/ovs/}
+fi
 [ -x "$PM" ] || { echo "no portmirror binary at $PM (build: cmake -B build/rel -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build/rel --target portmirror)"; exit 2; }
 
+OVSD=""
+ovs_stop() {
+  [ -n "$OVSD" ] || return 0
+  [ -S "$OVSD/ovs-vswitchd.ctl" ] && ovs-appctl -t "$OVSD/ovs-vswitchd.ctl" exit --cleanup >/dev/null 2>&1
+  [ -S "$OVSD/ovsdb-server.ctl" ] && ovs-appctl -t "$OVSD/ovsdb-server.ctl" exit >/dev/null 2>&1
+  sleep 0.3
+  OVSD=""
+}
 cleanup() {
   local p n
+  ovs_stop
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
@@ -78,8 +94,49 @@ EOC
   fi
 }
 
-start_mirror() { # start_mirror portmirror|kernel
-  if [ "$1" = portmirror ]; then
+# Open vSwitch (netdev datapath, no kernel module needed) in the mirror namespace: m0 on br-int,
+# mirrored (select-src-port) to an ERSPAN III tunnel port; the underlay address moves from m1 to
+# br-phy's internal port, m1 becomes a port of br-phy (native tunnelling).
+start_ovs() {
+  OVSD=$WORK/ovs; mkdir -p "$OVSD"
+  local vs="ovs-vsctl --db=unix:$OVSD/db.sock --timeout=10" app="ovs-appctl -t $OVSD/ovs-vswitchd.ctl" i cmac
+  export OVS_RUNDIR=$OVSD OVS_LOGDIR=$OVSD OVS_DBDIR=$OVSD OVS_SYSCONFDIR=$OVSD
+  ovsdb-tool create "$OVSD/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+  nx mir ovsdb-server "$OVSD/conf.db" --remote=punix:"$OVSD/db.sock" --unixctl="$OVSD/ovsdb-server.ctl" \
+    --log-file="$OVSD/ovsdb-server.log" --no-chdir 2>>"$OVSD/err" &
+  PIDS+=($!)
+  for i in $(seq 50); do [ -S "$OVSD/db.sock" ] && break; sleep 0.1; done
+  $vs --no-wait init
+  nx mir ovs-vswitchd unix:"$OVSD/db.sock" --unixctl="$OVSD/ovs-vswitchd.ctl" \
+    --log-file="$OVSD/ovs-vswitchd.log" --no-chdir 2>>"$OVSD/err" &
+  PIDS+=($!)
+  for i in $(seq 50); do [ -S "$OVSD/ovs-vswitchd.ctl" ] && break; sleep 0.1; done
+  ip -n "$(ns mir)" addr del 198.18.1.1/24 dev m1
+  $vs add-br br-int -- set bridge br-int datapath_type=netdev -- add-port br-int m0
+  $vs add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy m1
+  ip -n "$(ns mir)" addr add 198.18.1.1/24 dev br-phy
+  ip -n "$(ns mir)" link set br-phy up
+  ip -n "$(ns mir)" link set br-int up
+  cmac=$(ip -n "$(ns col)" -br link show c0 | awk '{print $3}')
+  $app ovs/route/add 198.18.1.2/32 br-phy >/dev/null
+  $app tnl/arp/set br-phy 198.18.1.2 "$cmac" >/dev/null
+  $vs add-port br-int erspan0 -- set interface erspan0 type=erspan options:remote_ip=198.18.1.2 \
+    options:key=102 options:erspan_ver=2 options:erspan_dir=0 options:erspan_hwid=0x4
+  $vs -- --id=@p get port m0 -- --id=@o get port erspan0 \
+    -- --id=@m create mirror name=m select-src-port=@p output-port=@o -- set bridge br-int mirrors=@m >/dev/null
+  $app revalidator/purge >/dev/null
+  sleep 1
+}
+stop_ovs() {
+  ovs_stop
+  ip -n "$(ns mir)" addr add 198.18.1.1/24 dev m1 2>/dev/null
+  ip -n "$(ns mir)" link set m1 up
+}
+
+start_mirror() { # start_mirror portmirror|kernel|ovs
+  if [ "$1" = ovs ]; then
+    start_ovs
+  elif [ "$1" = portmirror ]; then
     ip netns exec "$(ns mir)" "$PM" mirror -i m0:in --to 198.18.1.2 --encap vxlan --vni 42 --police none \
       --ring-mb 64 --stats-json "$WORK/stats.json" 2>"$WORK/pm.err" &
     MPID=$!; PIDS+=("$MPID")
@@ -92,7 +149,9 @@ start_mirror() { # start_mirror portmirror|kernel
   fi
 }
 stop_mirror() {
-  if [ "$1" = portmirror ]; then
+  if [ "$1" = ovs ]; then
+    stop_ovs
+  elif [ "$1" = portmirror ]; then
     kill -INT "$MPID"; wait "$MPID" 2>/dev/null
   else
     tc -n "$(ns mir)" qdisc del dev m0 clsact
@@ -164,8 +223,9 @@ done
 echo
 echo "# highest loss-free rate (pps, sender-side count / STEP)"
 for size in $SIZES; do
-  p=${BEST[portmirror-$size]:-0}; k=${BEST[kernel-$size]:-0}
+  p=${BEST[portmirror-$size]:-0}; k=${BEST[kernel-$size]:-0}; o=${BEST[ovs-$size]:-0}
   ratio=$(/usr/bin/python3 -c "print(f'{$p/$k:.2f}' if $k else 'n/a')")
+  ratio_ovs=$(/usr/bin/python3 -c "print(f'{$p/$o:.2f}' if $o else 'n/a')")
   ratio_pkt=$(/usr/bin/python3 -c "print(f'{$p/300000:.2f}')")
-  echo "size $size: portmirror $p  kernel tc-mirred+vxlan $k  ratio portmirror/kernel $ratio  portmirror/pktminerg(300k, issue 5) $ratio_pkt"
+  echo "size $size: portmirror $p  kernel tc-mirred+vxlan $k  ovs-erspan3 $o  ratio portmirror/kernel $ratio  portmirror/ovs $ratio_ovs  portmirror/pktminerg(300k, issue 5) $ratio_pkt"
 done
