@@ -552,13 +552,13 @@ int run_lab(const LabOptions& o) {
   const std::string mir_log = workdir + "/mirror.log";
   for (const auto& f : {pcapng, cap_stats, mir_stats, cap_log, mir_log}) std::remove(f.c_str());
 
-  std::vector<std::string> capture_cmd{"portmirror",   "capture",
-                                       "--listen",     kCaptureServer,
-                                       "--allow",      fmt::format("{}/32", kTunnelSource),
-                                       "-w",           pcapng,
-                                       "--stats-json", cap_stats};
-  // `capture -w` prints no live lines (as tcpdump -w); a second collector shows them (below).
-  const bool cap_print = false;
+  // `capture -w` alone prints no live lines (as tcpdump -w); `--print` adds them (as tcpdump
+  // --print), so one collector both writes the file and shows the packets.
+  std::vector<std::string> capture_cmd{
+      "portmirror",   "capture", "--listen",
+      kCaptureServer, "--allow", fmt::format("{}/32", kTunnelSource),
+      "-w",           pcapng,    "--stats-json",
+      cap_stats,      "--print", "-n"};
   std::vector<std::string> mirror_cmd{
       "portmirror",   "mirror", "--junos",
       config_path,    "--map",  fmt::format("{}={}", kJunosCustomerIf, kRouterCustomerIf),
@@ -572,28 +572,9 @@ int run_lab(const LabOptions& o) {
     return fmt::format("ip netns exec {} {}", ns, shell_quote(cmd));
   };
 
-  // Without --print, a second collector on the same address shows the live lines (each raw GRE
-  // socket receives its own copy), as the seed ran tethereal next to tcpdump.
-  std::vector<std::string> display_cmd{
-      "portmirror", "capture", "--listen", kCaptureServer, "--allow",
-      fmt::format("{}/32", kTunnelSource), "-n", "--stats-json",
-      workdir + "/capture-display-stats.json",
-      // The UDP encapsulations' ports are the first collector's; the lab's tunnel is GRE.
-      "--vxlan-port", "47890", "--geneve-port", "47891", "--tzsp-port", "47892"};
-  const std::string disp_log = workdir + "/capture-display.log";
-  std::remove(disp_log.c_str());
-
   say("capture server: {}", shown(topo.ns("col"), capture_cmd));
   auto capture = Child::start(in_ns(topo.ns("col"), capture_cmd), cap_log);
   if (!capture) return fail(capture.error());
-  std::optional<Child> display;
-  if (!cap_print) {
-    say("                {}", shown(topo.ns("col"), display_cmd));
-    auto d = Child::start(in_ns(topo.ns("col"), display_cmd), disp_log);
-    if (!d) return fail(d.error());
-    display.emplace(std::move(*d));
-  }
-  Child& live = display ? *display : *capture;
   say("router:         {}", shown(topo.ns("rtr"), mirror_cmd));
   auto mirror = Child::start(in_ns(topo.ns("rtr"), mirror_cmd), mir_log);
   if (!mirror) return fail(mirror.error());
@@ -617,22 +598,20 @@ int run_lab(const LabOptions& o) {
   };
 
   // Wait until every child has its socket open (seen in /proc), then let them settle.
-  bool cap_ok = false, disp_ok = !display, mir_ok = false;
+  bool cap_ok = false, mir_ok = false;
   auto ready_deadline = Clock::now() + milliseconds(10000);
-  while (!(cap_ok && mir_ok && disp_ok)) {
+  while (!(cap_ok && mir_ok)) {
     if (signals.pending()) return kInterruptedExit;
     if (!capture->running()) return fail(child_failed(*capture, "capture", cap_log));
-    if (display && !display->running()) return fail(child_failed(*display, "capture", disp_log));
     if (!mirror->running()) return fail(child_failed(*mirror, "mirror", mir_log));
     cap_ok = cap_ok || capture_ready(capture->pid());
-    disp_ok = disp_ok || capture_ready(display->pid());
     mir_ok = mir_ok || mirror_ready(mirror->pid());
     if (Clock::now() > ready_deadline) {
-      return fail({ExitCode::kFailure,
-                   fmt::format("{} did not open its sockets within 10 s (logs: {}, {})",
-                               !(cap_ok && disp_ok) ? "portmirror capture" : "portmirror mirror",
-                               cap_log, mir_log),
-                   std::nullopt});
+      return fail(
+          {ExitCode::kFailure,
+           fmt::format("{} did not open its sockets within 10 s (logs: {}, {})",
+                       !cap_ok ? "portmirror capture" : "portmirror mirror", cap_log, mir_log),
+           std::nullopt});
     }
     std::this_thread::sleep_for(milliseconds(20));
   }
@@ -652,7 +631,7 @@ int run_lab(const LabOptions& o) {
 
   auto pump_capture = [&](bool show) {
     char buf[8192];
-    ssize_t n = read(live.stdout_fd(), buf, sizeof buf);
+    ssize_t n = read(capture->stdout_fd(), buf, sizeof buf);
     if (n <= 0) {
       if (n == 0) cap_eof = true;
       return;
@@ -685,7 +664,7 @@ int run_lab(const LabOptions& o) {
       fds.push_back({gen->icmp_fd(), POLLIN, 0});
       fds.push_back({tap->fd(), POLLIN, 0});
       for (int fd : sink->fds()) fds.push_back({fd, POLLIN, 0});
-      if (!cap_eof) fds.push_back({live.stdout_fd(), POLLIN, 0});
+      if (!cap_eof) fds.push_back({capture->stdout_fd(), POLLIN, 0});
       poll(fds.data(), fds.size(), 2);
       if (signals.pending()) {
         interrupted = true;
@@ -757,7 +736,6 @@ int run_lab(const LabOptions& o) {
   auto quiet_until = Clock::now() + milliseconds(200);
   loop([&] { return Clock::now() >= quiet_until; }, [] {});
   int capture_exit = capture->stop(SIGINT, milliseconds(5000));
-  int display_exit = display ? display->stop(SIGINT, milliseconds(5000)) : 0;
   while (!cap_eof) pump_capture(!o.quiet);
   if (!pending_line.empty()) {
     ++collector_lines;
@@ -947,7 +925,6 @@ int run_lab(const LabOptions& o) {
   Json jcol = Json::object();
   jcol.set("exit_code", Json::number(capture_exit));
   jcol.set("live_lines", Json::number(static_cast<double>(collector_lines)));
-  jcol.set("live_lines_enabled", Json::boolean(cap_print));
   auto cstats = Json::parse_file(cap_stats);
   std::vector<std::string> session_lines;
   if (cstats) {
@@ -1005,10 +982,6 @@ int run_lab(const LabOptions& o) {
   } else {
     failures.push_back(
         fmt::format("portmirror capture wrote no statistics: {}", cstats.error().message));
-  }
-  if (display_exit != 0) {
-    failures.push_back(fmt::format("the display collector exited with status {} (log: {})",
-                                   display_exit, disp_log));
   }
   if (capture_exit != 0) {
     failures.push_back(
