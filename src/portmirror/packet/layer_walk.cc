@@ -47,6 +47,39 @@ inline bool short_of(std::size_t need, std::size_t cap, std::uint32_t orig,
   return false;
 }
 
+// The length the inner packet's own IP header claims (Ethernet with up to two VLAN tags, or IP),
+// 0 when it has none. A mirror that cut its copies (Junos maximum-packet-length, ERSPAN's T bit,
+// our --max-length or MTU clip) sends an inner packet whose IP header still says how long the
+// original was: the record then keeps that original length, as a capture cut by its snap length
+// does, so readers show the packet as cut rather than as a short packet.
+std::uint32_t claimed_inner_len(ByteSpan b, LinkType link) noexcept {
+  std::size_t off = 0;
+  std::uint16_t type = 0;
+  if (link == LinkType::kEthernet) {
+    if (b.size() < 14) return 0;
+    type = load_be16(b, 12);
+    off = 14;
+    for (int tags = 0; tags < 2 && (type == 0x8100 || type == 0x88A8); ++tags) {
+      if (b.size() < off + 4) return 0;
+      type = load_be16(b, off + 2);
+      off += 4;
+    }
+  } else if (link == LinkType::kRaw || link == LinkType::kIpv4 || link == LinkType::kIpv6) {
+    if (b.empty()) return 0;
+    type = (b[0] >> 4) == 4 ? 0x0800 : (b[0] >> 4) == 6 ? 0x86DD : 0;
+  } else {
+    return 0;
+  }
+  if (type == 0x0800 && b.size() >= off + 4 && (b[off] >> 4) == 4) {
+    return static_cast<std::uint32_t>(off) + load_be16(b, off + 2);
+  }
+  if (type == 0x86DD && b.size() >= off + 6 && (b[off] >> 4) == 6) {
+    std::uint16_t plen = load_be16(b, off + 4);  // 0: jumbogram, length unknown here
+    return plen == 0 ? 0 : static_cast<std::uint32_t>(off) + 40u + plen;
+  }
+  return 0;
+}
+
 constexpr bool may_carry_tunnel(std::uint8_t protocol) noexcept {
   return protocol == w::ipproto::kGre || protocol == w::ipproto::kUdp;
 }
@@ -663,7 +696,7 @@ WalkResult LayerWalker::finish(Step s, Found& found, Ctx& c, Decapsulated& out) 
     ++layers;
   }
   out.inner = found.inner.cap;
-  out.inner_orig_len = found.inner.orig;
+  out.inner_orig_len = std::max(found.inner.orig, claimed_inner_len(found.inner.cap, found.link));
   out.inner_link = found.link;
   out.layers_removed = layers;
   r.status = WalkStatus::kInner;

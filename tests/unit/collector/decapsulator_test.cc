@@ -132,6 +132,52 @@ TEST(DecapGre, CaptureCutShortKeepsOriginalInnerLength) {
   EXPECT_EQ(r.out.inner_orig_len, inner_eth_frame().size());
 }
 
+// A mirror that cut its copies (Junos maximum-packet-length, ERSPAN T, MTU clip) sends whole
+// tunnel packets whose inner IP header still gives the original length: the record keeps it.
+TEST(DecapGre, CopyCutByTheMirrorKeepsTheInnerIpLength) {
+  auto cut = [](std::vector<std::uint8_t> v, std::size_t n) {
+    v.resize(n);
+    return v;
+  };
+  const auto eth_v4 =
+      PacketBuilder().eth().vlan(7).ipv4("10.0.0.1", "10.0.0.2", 17).payload(1000).build();
+  const DecapRun teb = run(
+      PacketBuilder().eth().ipv4("192.0.2.1", "192.0.2.2").gre().bytes(cut(eth_v4, 64)).build());
+  ASSERT_EQ(teb.result.status, DecapStatus::kInner);
+  EXPECT_EQ(teb.out.inner.size(), 64u);
+  EXPECT_EQ(teb.out.inner_orig_len, eth_v4.size());  // 14 + 4 + 20 + 1000
+
+  const auto v6 = PacketBuilder().ipv6("2001:db8::1", "2001:db8::2", 17).payload(500).build();
+  const DecapRun raw = run(PacketBuilder()
+                               .eth()
+                               .ipv4("192.0.2.1", "192.0.2.2")
+                               .gre({.protocol_type = 0x86DD})
+                               .bytes(cut(v6, 48))
+                               .build());
+  ASSERT_EQ(raw.result.status, DecapStatus::kInner);
+  EXPECT_EQ(raw.out.inner.size(), 48u);
+  EXPECT_EQ(raw.out.inner_orig_len, 540u);
+
+  const DecapRun erspan = run(PacketBuilder()
+                                  .eth()
+                                  .ipv4("192.0.2.1", "192.0.2.2")
+                                  .gre({.sequence = 1})
+                                  .erspan2({.truncated = true, .session_id = 5})
+                                  .bytes(cut(eth_v4, 100))
+                                  .build());
+  ASSERT_EQ(erspan.result.status, DecapStatus::kInner);
+  EXPECT_EQ(erspan.out.inner.size(), 100u);
+  EXPECT_EQ(erspan.out.inner_orig_len, eth_v4.size());
+
+  // Ethernet padding: the IP header claims less than the frame holds; the frame length stands.
+  auto padded = PacketBuilder().eth().ipv4("10.0.0.1", "10.0.0.2", 17).payload(8).build();
+  padded.resize(60, 0);
+  const DecapRun pad =
+      run(PacketBuilder().eth().ipv4("192.0.2.1", "192.0.2.2").gre().bytes(padded).build());
+  ASSERT_EQ(pad.result.status, DecapStatus::kInner);
+  EXPECT_EQ(pad.out.inner_orig_len, 60u);
+}
+
 TEST(DecapGre, EveryOptionalFieldCombinationDecapsulates) {
   for (int mask = 0; mask < 8; ++mask) {
     w::GreHeader h;
