@@ -11,6 +11,10 @@
 #        PIN=1 runs generator, kernel receive path and collector on one CPU (taskset -c 0): on a
 #        2-core machine the generators cannot otherwise outrun either collector (veth runs the
 #        receive path on the sender's CPU), so only this shows where each collector starts to lose.
+#        CPU_QUOTA=P gives each collector the same CPU budget, P % of one CPU (cgroup v1 cpu
+#        controller, cfs quota), and BUF_MB=N the same kernel buffer (tcpdump -B, our --rcvbuf /
+#        --ring-size; default 64): then the rate at which each starts to lose measures its cost per
+#        packet, which the generators alone cannot reach on this machine.
 # Topology: <tag>-gen gen-eth0 198.18.1.1 --veth-- col-eth0 198.18.1.2 <tag>-col. The stream is GRE
 # with key and sequence number (ERSPAN-free so tcpdump and we see the same bytes), inner
 # Ethernet/IPv4/UDP frames of 95-122 bytes on the wire (the peers' baseline size), looped.
@@ -59,6 +63,18 @@ echo "stream: $W/gre.pcap, 1000 GRE (key+seq) frames of $FSIZE bytes, looped"
 
 rx() { ip -n "$(ns col)" -s -j link show col-eth0 | $PY -c "import sys,json;print(json.load(sys.stdin)[0]['stats64']['rx']['packets'])"; }
 
+BUF_MB=${BUF_MB:-64}
+CG=""
+if [ -n "${CPU_QUOTA:-}" ]; then
+  CG=/sys/fs/cgroup/cpu/pmbench$$
+  mkdir "$CG" || { echo "cannot create cgroup $CG (cgroup v1 cpu controller needed)"; exit 1; }
+  echo 100000 >"$CG/cpu.cfs_period_us"
+  echo $((CPU_QUOTA * 1000)) >"$CG/cpu.cfs_quota_us"
+  peers_pre_cleanup() { rmdir "$CG" 2>/dev/null; }
+  echo "collectors limited to ${CPU_QUOTA}% of one CPU each (cgroup $CG), kernel buffer ${BUF_MB} MB"
+fi
+# limit PID: moves a collector into the CPU-quota cgroup (no-op without CPU_QUOTA).
+limit() { [ -z "$CG" ] || echo "$1" >"$CG/cgroup.procs"; }
 PINCMD=()
 [ -n "${PIN:-}" ] && PINCMD=(taskset -c 0)
 # gen RATE|top|trafgen: offers traffic for SECS seconds.
@@ -80,8 +96,9 @@ run_pm() {
   local mode=()
   [ -n "${SNIFF:-}" ] && mode=(-i col-eth0)
   nxbg col "${PINCMD[@]}" "$PORTMIRROR" capture "${mode[@]}" --no-ipv6 --silence-timeout 0 -w "$CAPDIR/pmbench.pcapng" \
-    --stats-json "$W/pm.json" 2>"$W/pm.log"
+    --rcvbuf "$BUF_MB" --ring-size "$BUF_MB" --stats-json "$W/pm.json" 2>"$W/pm.log"
   local pid=$BG_PID i
+  limit "$pid"
   for i in $(seq 1 100); do grep -q listening "$W/pm.log" && break; sleep 0.05; done
   local a; a=$(rx); gen "$1"; sleep 0.5; local b; b=$(rx)
   kill -INT "$pid"; wait "$pid"
@@ -90,8 +107,9 @@ run_pm() {
 # run_td RATE -> "offered captured dropped"
 run_td() {
   rm -f "$CAPDIR/tdbench.pcap"
-  nxbg col "${PINCMD[@]}" tcpdump -i col-eth0 -nn -B 65536 -w "$CAPDIR/tdbench.pcap" 2>"$W/td.log"
+  nxbg col "${PINCMD[@]}" tcpdump -i col-eth0 -nn -B $((BUF_MB * 1024)) -w "$CAPDIR/tdbench.pcap" 2>"$W/td.log"
   local pid=$BG_PID i
+  limit "$pid"
   for i in $(seq 1 100); do grep -q listening "$W/td.log" && break; sleep 0.05; done
   local a; a=$(rx); gen "$1"; sleep 1.2; local b; b=$(rx)   # >1 s: tcpdump's last ring block
   kill -INT "$pid"; wait "$pid"
@@ -127,3 +145,4 @@ fi
 [ "$lossy_td" = 0 ] && echo "note: tcpdump lost nothing at any step (max offered $max_td pps): a lower bound"
 [ "$lossy_pm" = 0 ] && [ "$lossy_td" = 0 ] && echo "note: neither collector was saturated; the ratio reflects the generator only"
 rm -f "$CAPDIR/pmbench.pcapng" "$CAPDIR/tdbench.pcap"
+rmdir "$CG" 2>/dev/null; true
