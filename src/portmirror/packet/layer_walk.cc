@@ -442,6 +442,10 @@ LayerWalker::Step LayerWalker::from_udp_payload(PortKind kind, Layer p, Ctx& c,
       }
       t.encap = Encap::kTzsp;
       found = Found{{p.cap.subspan(hl), p.orig - static_cast<std::uint32_t>(hl)}, lt};
+      // Tag 41 (received frame length): the sensor cut the frame; the record keeps the original.
+      if (v->has_original_length() && v->original_length() > found.inner.orig) {
+        found.inner.orig = v->original_length();
+      }
       return Step::kStripped;
     }
     case PortKind::kNone:

@@ -628,6 +628,17 @@ TEST(DecapTzsp, EthernetRawAndPolicy) {
                                .build());
   ASSERT_EQ(raw.result.status, DecapStatus::kInner);
   EXPECT_EQ(raw.out.inner_link, LinkType::kRaw);
+  // Tag 41 (original frame length 1500) in front of a cut 20-byte Ethernet frame.
+  const DecapRun cut = run(PacketBuilder()
+                               .eth()
+                               .ipv4("192.0.2.1", "192.0.2.2")
+                               .udp(1, 37008)
+                               .bytes({1, 0, 0, 1, 41, 2, 0x05, 0xDC, 1})
+                               .payload(20)
+                               .build());
+  ASSERT_EQ(cut.result.status, DecapStatus::kInner);
+  EXPECT_EQ(cut.out.inner.size(), 20u);
+  EXPECT_EQ(cut.out.inner_orig_len, 1500u);
   expect_dropped(run(PacketBuilder()
                          .eth()
                          .ipv4("192.0.2.1", "192.0.2.2")
