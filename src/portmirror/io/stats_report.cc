@@ -126,6 +126,7 @@ std::string stats_text(const Pipeline& p, const StatsExtra& extra, std::size_t m
     if (q.with_seq != 0) {
       line += fmt::format(", seq lost {}, duplicate {}, reordered {}, restarts {}", q.lost,
                           q.duplicate, q.reordered, q.restarts);
+      if (q.out_of_window != 0) line += fmt::format(", out of window {}", q.out_of_window);
     }
     if (s.keepalives != 0) line += fmt::format(", {} keepalives", s.keepalives);
     out += line + "\n";
@@ -173,12 +174,13 @@ std::string stats_json(const Pipeline& p, const StatsExtra& extra) {
         "\"interface\": {}, \"packets\": {}, \"bytes\": {}, \"keepalives\": {}, "
         "\"duplicates_suppressed\": {}, \"seq_packets\": {}, \"seq_lost\": {}, "
         "\"seq_duplicate\": {}, \"seq_reordered\": {}, \"seq_restarts\": {}, "
-        "\"first_seen\": {}, \"last_seen\": {}, \"first_seen_ns\": {}, \"last_seen_ns\": {}}}",
+        "\"seq_out_of_window\": {}, \"first_seen\": {}, \"last_seen\": {}, \"first_seen_ns\": {}, "
+        "\"last_seen_ns\": {}}}",
         i ? "," : "", json_string(s.key.sender.to_string()),
         json_string(s.key.receiver.to_string()), encap_name(s.key.encap),
         s.key.has_id ? std::to_string(s.key.id) : "null", json_string(interface_name(s)), s.packets,
         s.bytes, s.keepalives, s.duplicates_suppressed, q.with_seq, q.lost, q.duplicate,
-        q.reordered, q.restarts, json_string(format_timestamp(s.first_seen)),
+        q.reordered, q.restarts, q.out_of_window, json_string(format_timestamp(s.first_seen)),
         json_string(format_timestamp(s.last_seen)), s.first_seen, s.last_seen);
   }
   o += ss.empty() ? "]\n}\n" : "\n  ]\n}\n";
