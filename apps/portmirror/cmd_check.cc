@@ -23,6 +23,7 @@ struct CheckArgs {
   bool plan = false;
   bool tree = false;
   bool set_dump = false;
+  bool inherited = false;
   std::vector<std::string> maps;
 };
 
@@ -43,6 +44,9 @@ Runner add_check_command(CLI::App& app) {
   sub->add_option("--map", args->maps, "JUNOS=LINUX interface mapping for --plan");
   sub->add_flag("--dump-tree", args->tree, "print the normalised configuration tree");
   sub->add_flag("--dump-set", args->set_dump, "print the configuration as `set` lines");
+  sub->add_flag("--dump-inheritance", args->inherited,
+                "print the normalised tree with configuration groups applied (as Junos "
+                "`show | display inheritance`)");
   return [args]() -> int {
     junos::CheckOptions opt;
     opt.lenient = args->lenient;
@@ -50,12 +54,13 @@ Runner add_check_command(CLI::App& app) {
     junos::CheckResult r = junos::check_files(args->files, opt);
     fmt::print("{}", junos::render_check(r));
     if (!r.fatal.empty()) return to_int(ExitCode::kInputUnreadable);
-    if (args->plan || args->tree || args->set_dump) {
+    if (args->plan || args->tree || args->set_dump || args->inherited) {
       std::vector<junos::Diagnostic> diags;
       auto cfg = junos::load_files(args->files, junos::ParseOptions{opt.lenient, opt.form}, diags);
       if (cfg) {
         if (args->tree) fmt::print("\n{}", junos::dump_tree((*cfg)->root));
         if (args->set_dump) fmt::print("\n{}", junos::dump_set((*cfg)->root));
+        if (args->inherited) fmt::print("\n{}", junos::dump_tree((*cfg)->expanded));
         if (args->plan) {
           junos::LoadOptions lo;
           lo.lenient = opt.lenient;

@@ -307,15 +307,19 @@ Result<config::MirrorConfig> build_junos_config(const MirrorArgs& a) {
   auto pol = parse_police(a.police, none);
   if (!pol) return Unexpected<Error>(pol.error());
   for (auto& inst : cfg.instances) {
+    // The configuration's own policer (`then policer NAME` on the terms that mirror to this
+    // instance) is kept unless --police says otherwise; an unpoliced instance gets the default.
+    const bool from_junos =
+        inst.policer.bits_per_second != 0 || inst.policer.packets_per_second != 0;
     if (none) {
       inst.policer = {};
-    } else if (a.police.empty()) {
+    } else if (!a.police.empty()) {
+      inst.policer = *pol;
+    } else if (!from_junos) {
       inst.policer.packets_per_second = source::kDefaultPolicePps;
       inst.policer.bits_per_second = source::kDefaultPoliceBps;
-    } else {
-      inst.policer = *pol;
     }
-    if (!none) inst.policer.burst_packets = a.police_burst;
+    if (!none && a.police_burst != 0) inst.policer.burst_packets = a.police_burst;
     inst.random_sampling = a.random;
     if (a.mtu_policy == "fragment") inst.mtu_policy = config::MtuPolicy::kFragment;
   }
@@ -648,7 +652,8 @@ Runner add_mirror_command(CLI::App& app) {
   sub->add_option("--max-length", a->max_length, "truncate copies to L bytes (0 = off)");
   sub->add_option("--police", a->police,
                   "policer on the copies: PPS (20000, 50kpps) and/or BPS (100Mbit, 1Gbps), comma "
-                  "separated; 'none' removes it. Default 10000 pps and 100 Mbit/s")
+                  "separated; 'none' removes it. Default 10000 pps and 100 Mbit/s; with --junos, "
+                  "an instance whose mirroring terms say 'then policer' uses those policers")
       ->allow_extra_args(false);
   sub->add_option("--police-burst", a->police_burst,
                   "policer burst in packets (default rate/10, >= 64)");

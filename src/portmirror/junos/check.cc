@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace portmirror::junos {
@@ -50,59 +51,37 @@ bool overlaps(const IpPrefix& a, const IpPrefix& b) {
   return a.length <= b.length ? a.contains(b.address) : b.contains(a.address);
 }
 
-// Junos interface speed from the media prefix; "" when unknown.
-struct Speed {
-  const char* text;
-  bool high;
-};
-Speed speed_of(const std::string& ifname) {
-  auto dash = ifname.find('-');
-  std::string media = dash == std::string::npos ? ifname : ifname.substr(0, dash);
-  if (media == "ge") return {"1 Gb/s Ethernet", true};
-  if (media == "xe") return {"10 Gb/s Ethernet", true};
-  if (media == "et") return {"40/100 Gb/s Ethernet", true};
-  if (media == "mge") return {"multi-gigabit Ethernet", true};
-  if (ifname.rfind("ae", 0) == 0) return {"aggregated Ethernet", true};
-  if (media == "fe") return {"100 Mb/s Ethernet", false};
-  if (media == "t1") return {"T1, 1.544 Mb/s", false};
-  if (media == "e1") return {"E1, 2.048 Mb/s", false};
-  if (media == "t3") return {"T3, 45 Mb/s", false};
-  if (media == "e3") return {"E3, 34 Mb/s", false};
-  return {"", false};
-}
-
-// "gr-0/2/0" -> fpc 0, pic 2, port 0.
-bool parse_fpc_pic_port(const std::string& ifname, std::uint32_t& fpc, std::uint32_t& pic,
-                        std::uint32_t& port) {
-  auto dash = ifname.find('-');
-  if (dash == std::string::npos) return false;
-  std::uint32_t v[3] = {0, 0, 0};
-  const char* p = ifname.data() + dash + 1;
-  const char* end = ifname.data() + ifname.size();
-  for (int k = 0; k < 3; ++k) {
-    auto [q, ec] = std::from_chars(p, end, v[k]);
-    if (ec != std::errc()) return false;
-    p = q;
-    if (k < 2) {
-      if (p == end || *p != '/') return false;
-      ++p;
-    }
-  }
-  if (p != end) return false;
-  fpc = v[0];
-  pic = v[1];
-  port = v[2];
-  return true;
-}
-
 // The network of an interface address: 192.168.35.1/30 -> 192.168.35.0/30.
 IpPrefix network_of(const IpPrefix& p) {
   IpPrefix out = p;
   if (p.address.is_v4()) {
     std::uint32_t mask = p.length == 0 ? 0 : ~std::uint32_t{0} << (32 - p.length);
     out.address = IpAddress::v4(p.address.v4_host_order() & mask);
+  } else if (p.address.is_v6()) {
+    std::array<std::uint8_t, 16> b{};
+    ByteSpan in = p.address.bytes();
+    for (std::size_t k = 0; k < 16; ++k) {
+      int keep = std::clamp(p.length - static_cast<int>(k) * 8, 0, 8);
+      b[k] = static_cast<std::uint8_t>(in[k] & (0xFF00u >> keep));
+    }
+    out.address = IpAddress::v6(ByteSpan(b));
   }
   return out;
+}
+
+const char* family_name(config::Family f) {
+  return f == config::Family::kInet6 ? "inet6" : "inet";
+}
+
+// " (family inet6)" after a filter or unit name; nothing for inet, the common case.
+std::string family_suffix(config::Family f) {
+  return f == config::Family::kInet6 ? " (family inet6)" : "";
+}
+
+constexpr config::Family kFamilies[] = {config::Family::kInet, config::Family::kInet6};
+
+const std::vector<IpPrefix>& addresses(const UnitModel& u, config::Family f) {
+  return f == config::Family::kInet6 ? u.inet6_addresses : u.inet_addresses;
 }
 
 bool is_gr(const std::string& ifname) {
@@ -119,6 +98,7 @@ class Checker {
     outputs();
     mirror_actions();
     instances_used();
+    instance_bindings();
     filter_bindings();
     run_length();
     tunnel_services();
@@ -140,6 +120,17 @@ class Checker {
     return std::any_of(m_.instances.begin(), m_.instances.end(),
                        [&](const InstanceModel& i) { return i.name == name; });
   }
+  bool instance_exists(const std::string& name, config::Family family) const {
+    return std::any_of(m_.instances.begin(), m_.instances.end(), [&](const InstanceModel& i) {
+      return i.name == name && i.family == family;
+    });
+  }
+  const InstanceModel* find_instance(const std::string& name) const {
+    for (const auto& i : m_.instances) {
+      if (i.name == name) return &i;
+    }
+    return nullptr;
+  }
 
   // Units whose bound filter has a term mirroring to `instance`; with the direction.
   struct Mirrored {
@@ -151,13 +142,15 @@ class Checker {
     std::vector<Mirrored> out;
     for (const auto& i : m_.interfaces) {
       for (const auto& u : i.units) {
-        for (bool output : {false, true}) {
-          const std::string& fname = output ? u.filter_output : u.filter_input;
-          const FilterModel* f = fname.empty() ? nullptr : m_.find_filter(fname);
-          if (f == nullptr) continue;
-          bool mirrors = std::any_of(f->terms.begin(), f->terms.end(),
-                                     [](const TermModel& t) { return t.term.port_mirror; });
-          if (mirrors) out.push_back({&u, f, output});
+        for (config::Family fam : kFamilies) {
+          for (bool output : {false, true}) {
+            const std::string& fname = u.filter(fam, output);
+            const FilterModel* f = fname.empty() ? nullptr : m_.find_filter(fname, fam);
+            if (f == nullptr) continue;
+            bool mirrors = std::any_of(f->terms.begin(), f->terms.end(),
+                                       [](const TermModel& t) { return t.term.port_mirror; });
+            if (mirrors) out.push_back({&u, f, output});
+          }
         }
       }
     }
@@ -224,8 +217,7 @@ class Checker {
                           "on a multipoint interface Junos needs 'next-hop' (protocols.md §4.1)",
                           o.interface));
         }
-        bool filtered = !u->filter_input.empty() || !u->filter_output.empty();
-        if (filtered && !im.no_filter_check) {
+        if (u->has_filter() && !im.no_filter_check) {
           add(Severity::kWarning, o.location,
               fmt::format("mirror destination {} carries a filter but the output has no "
                           "'no-filter-check': Junos refuses to commit this (protocols.md §4.1)",
@@ -266,6 +258,13 @@ class Checker {
                                 "instance (only named instances)",
                                 t.term.name)
                   : fmt::format("port-mirror-instance '{}' is not configured", inst));
+        } else if (!instance_exists(inst, f.filter.family)) {
+          add(Severity::kWarning, t.mirror_location,
+              fmt::format("term {} of family {} filter {} mirrors to {}, which has no 'family {}': "
+                          "its output is configured per family, so these copies go nowhere",
+                          t.term.name, family_name(f.filter.family), f.filter.name,
+                          inst.empty() ? "the global port-mirroring" : "instance " + inst,
+                          family_name(f.filter.family)));
         }
       }
     }
@@ -295,35 +294,157 @@ class Checker {
     }
   }
 
-  // Rule: filters defined but bound nowhere; filters bound but not defined.
+  // Rule: on MX a named instance used by `then port-mirror-instance NAME` takes effect only when
+  // bound with `chassis fpc N [pic M] port-mirror-instance NAME` to the FPC carrying the mirrored
+  // interface (protocols.md §4.1); bindings must name configured instances.
+  void instance_bindings() {
+    for (const auto& b : m_.instance_bindings) {
+      if (find_instance(b.instance) != nullptr) continue;
+      std::string where = b.pic ? fmt::format("chassis fpc {} pic {}", b.fpc, *b.pic)
+                                : fmt::format("chassis fpc {}", b.fpc);
+      add(Severity::kWarning, b.location,
+          fmt::format("{} port-mirror-instance {}: no port-mirroring instance {} is configured{}",
+                      where, b.instance, b.instance,
+                      m_.has_port_mirroring
+                          ? " under 'forwarding-options port-mirroring'"
+                          : " (this configuration has no 'forwarding-options port-mirroring')"));
+    }
+    std::vector<std::string> done;
+    auto mirrored = mirrored_units();
+    for (const auto& f : m_.filters) {
+      for (const auto& t : f.terms) {
+        const std::string& name = t.term.mirror_instance;
+        if (!t.term.port_mirror || name.empty()) continue;
+        if (std::find(done.begin(), done.end(), name) != done.end()) continue;
+        const InstanceModel* im = find_instance(name);
+        if (im == nullptr) continue;  // mirror_actions() reports it
+        done.push_back(name);
+        // FPCs of the interfaces whose filters use the instance.
+        std::vector<std::pair<std::uint32_t, const UnitModel*>> fpcs;
+        for (const auto& mu : mirrored) {
+          bool uses = std::any_of(mu.filter->terms.begin(), mu.filter->terms.end(),
+                                  [&](const TermModel& x) {
+                                    return x.term.port_mirror && x.term.mirror_instance == name;
+                                  });
+          if (!uses) continue;
+          std::uint32_t fpc = 0;
+          std::uint32_t pic = 0;
+          std::uint32_t port = 0;
+          if (parse_fpc_pic_port(mu.unit->interface, fpc, pic, port) &&
+              std::none_of(fpcs.begin(), fpcs.end(),
+                           [&](const auto& p) { return p.first == fpc; })) {
+            fpcs.emplace_back(fpc, mu.unit);
+          }
+        }
+        std::vector<const InstanceBinding*> binds;
+        for (const auto& b : m_.instance_bindings) {
+          if (b.instance == name) binds.push_back(&b);
+        }
+        if (binds.empty()) {
+          std::string fix;
+          for (const auto& [fpc, unit] : fpcs) {
+            fix += fmt::format("{}'chassis fpc {} port-mirror-instance {}' (FPC {} carries {})",
+                               fix.empty() ? "" : " and ", fpc, name, fpc, unit->name());
+          }
+          auto& d =
+              add(Severity::kWarning, t.mirror_location,
+                  fmt::format("port-mirroring instance {} is used by term {} of filter {} but no "
+                              "'chassis fpc N port-mirror-instance {}' binds it{}: on MX Series a "
+                              "named instance takes effect only when bound to the FPC that carries "
+                              "the mirrored interface{}",
+                              name, t.term.name, f.filter.name, name,
+                              m_.has_chassis ? "" : " (this configuration has no 'chassis')",
+                              fix.empty() ? "" : "; add " + fix));
+          note(d, im->instance_location, fmt::format("instance {} is defined here", name));
+          continue;
+        }
+        for (const auto& [fpc, unit] : fpcs) {
+          bool on_fpc =
+              std::any_of(binds.begin(), binds.end(),
+                          [&, f_ = fpc](const InstanceBinding* b) { return b->fpc == f_; });
+          if (on_fpc) continue;
+          std::string bound;
+          for (const InstanceBinding* b : binds) {
+            bound += fmt::format("{}FPC {}", bound.empty() ? "" : ", ", b->fpc);
+          }
+          auto& d = add(Severity::kWarning, binds.front()->location,
+                        fmt::format("port-mirroring instance {} is bound to {} only, but {} "
+                                    "(whose filter uses it) is on FPC {}: on MX Series the "
+                                    "instance must be bound to the FPC carrying the mirrored "
+                                    "interface; add 'chassis fpc {} port-mirror-instance {}'",
+                                    name, bound, unit->name(), fpc, fpc, name));
+          note(d, t.mirror_location,
+               fmt::format("term {} of filter {} uses instance {}", t.term.name, f.filter.name,
+                           name));
+        }
+      }
+    }
+  }
+
+  // Rule: filters defined but bound nowhere; filters bound but not defined. A filter applies to
+  // its own family only: a `family inet6` binding names a `firewall family inet6` filter.
   void filter_bindings() {
     for (const auto& f : m_.filters) {
+      const config::Family fam = f.filter.family;
       bool bound = false;
       for (const auto& i : m_.interfaces) {
         for (const auto& u : i.units) {
-          bound = bound || u.filter_input == f.filter.name || u.filter_output == f.filter.name;
+          bound = bound || u.filter(fam, false) == f.filter.name ||
+                  u.filter(fam, true) == f.filter.name;
         }
       }
-      if (!bound) {
-        add(Severity::kWarning, f.location,
-            fmt::format("filter {} is not bound to any interface{}: add 'filter {{ input {}; }}' "
-                        "under the interface unit's 'family inet'",
-                        f.filter.name,
-                        m_.has_interfaces ? "" : " (this configuration has no 'interfaces')",
-                        f.filter.name));
+      if (bound) continue;
+      std::string other;  // bound, but in the other family
+      for (const auto& i : m_.interfaces) {
+        for (const auto& u : i.units) {
+          for (config::Family of : kFamilies) {
+            if (of == fam || !other.empty()) continue;
+            for (bool output : {false, true}) {
+              if (other.empty() && u.filter(of, output) == f.filter.name) {
+                other = fmt::format(
+                    " ({} names it under 'family {}', which takes a family {} "
+                    "filter only)",
+                    u.name(), family_name(of), family_name(of));
+              }
+            }
+          }
+        }
       }
+      add(Severity::kWarning, f.location,
+          fmt::format("filter {}{} is not bound to any interface{}{}: add 'filter {{ "
+                      "input {}; }}' under the interface unit's 'family {}'",
+                      f.filter.name, family_suffix(fam),
+                      m_.has_interfaces ? "" : " (this configuration has no 'interfaces')", other,
+                      f.filter.name, family_name(fam)));
     }
     for (const auto& i : m_.interfaces) {
       for (const auto& u : i.units) {
-        for (bool output : {false, true}) {
-          const std::string& name = output ? u.filter_output : u.filter_input;
-          if (name.empty() || m_.find_filter(name) != nullptr) continue;
-          add(m_.has_firewall ? Severity::kError : Severity::kWarning,
-              output ? u.filter_output_location : u.filter_input_location,
-              fmt::format("filter {} bound {} on {} is not defined{}", name,
-                          output ? "output" : "input", u.name(),
-                          m_.has_firewall ? " under 'firewall'"
-                                          : " in this configuration (it has no 'firewall')"));
+        for (config::Family fam : kFamilies) {
+          for (bool output : {false, true}) {
+            const std::string& name = u.filter(fam, output);
+            if (name.empty() || m_.find_filter(name, fam) != nullptr) continue;
+            const FilterModel* other = m_.find_filter(name);
+            std::string hint;
+            if (other != nullptr) {
+              hint = fmt::format(
+                  "; there is a family {} filter {}, but a filter applies only to the family it "
+                  "is defined in: define it under 'firewall family {}'",
+                  family_name(other->filter.family), name, family_name(fam));
+            }
+            auto& d =
+                add(m_.has_firewall ? Severity::kError : Severity::kWarning,
+                    u.filter_location(fam, output),
+                    fmt::format("filter {} bound {} on {}{} is not defined{}{}", name,
+                                output ? "output" : "input", u.name(), family_suffix(fam),
+                                m_.has_firewall ? " under 'firewall'"
+                                                : " in this configuration (it has no 'firewall')",
+                                hint));
+            if (other != nullptr) {
+              note(d, other->location,
+                   fmt::format("family {} filter {} is here", family_name(other->filter.family),
+                               name));
+            }
+          }
         }
       }
     }
@@ -434,7 +555,8 @@ class Checker {
     }
     for (const auto& i : m_.interfaces) {
       for (const auto& u : i.units) {
-        for (const auto& p : u.inet_addresses) {
+        for (const auto& p :
+             addresses(u, a.is_v6() ? config::Family::kInet6 : config::Family::kInet)) {
           bool direct = p.contains(a) && (best == nullptr || p.length >= best->prefix.length);
           bool via = false;
           if (best != nullptr) {
@@ -459,6 +581,8 @@ class Checker {
         for (const auto& [unit, route] : egress_units(dst)) {
           for (const auto& mu : mirrored) {
             if (mu.unit != unit || !mu.output) continue;
+            // An output filter sees the tunnel's packets only in the tunnel's own family.
+            if ((mu.filter->filter.family == config::Family::kInet6) != dst.is_v6()) continue;
             // First matching term decides (§4.4): does it mirror the GRE packet itself?
             const TermModel* hit = nullptr;
             for (const auto& t : mu.filter->terms) {
@@ -488,58 +612,66 @@ class Checker {
   void output_direction() {
     for (const auto& i : m_.interfaces) {
       for (const auto& u : i.units) {
-        if (u.filter_output.empty()) continue;
-        const FilterModel* f = m_.find_filter(u.filter_output);
-        if (f == nullptr) continue;
-        // Prefixes that leave through this unit: its own subnets and static routes via them.
-        std::vector<std::pair<IpPrefix, std::string>> out_prefixes;
-        for (const auto& p : u.inet_addresses) {
-          IpPrefix net = network_of(p);
-          out_prefixes.emplace_back(
-              net, fmt::format("the unit's own subnet, address {}", p.to_string()));
-        }
-        for (const auto& r : m_.routes) {
-          for (const auto& nh : r.next_hops) {
-            for (const auto& p : u.inet_addresses) {
-              if (p.contains(nh)) {
-                out_prefixes.emplace_back(
-                    r.prefix, fmt::format("static route {} next-hop {} leaves through {}",
-                                          r.prefix.to_string(), nh.to_string(), u.name()));
-              }
-            }
-          }
-        }
-        for (const auto& t : f->terms) {
-          if (!t.term.port_mirror) continue;
-          std::vector<std::string> hits;
-          for (const auto& e : t.term.from.source_address) {
-            if (e.except) continue;
-            for (const auto& [p, why] : out_prefixes) {
-              if (overlaps(e.prefix, p)) {
-                hits.push_back(fmt::format("{} ({})", e.prefix.to_string(), why));
-                break;
-              }
-            }
-          }
-          if (hits.empty()) continue;
-          std::string list;
-          for (const auto& h : hits) list += (list.empty() ? "" : "; ") + h;
-          auto& d =
-              add(Severity::kWarning, u.filter_output_location,
-                  fmt::format("filter {} is bound 'output' on {}, but its term {} mirrors packets "
-                              "whose source-address is a network reached through this very "
-                              "interface: {}. Traffic leaving toward a network rarely comes from "
-                              "it, so the term will match almost nothing; bind the filter 'input' "
-                              "instead (filter {{ input {}; }}) to mirror traffic from those "
-                              "networks",
-                              f->filter.name, u.name(), t.term.name, list, f->filter.name));
-          note(d, t.location, fmt::format("term {} is here", t.term.name));
+        for (config::Family fam : kFamilies) {
+          output_direction(u, fam);
         }
       }
     }
   }
 
-  // Rule: rate 1 without a policer on a high-speed interface (the seed's DoS warning).
+  void output_direction(const UnitModel& u, config::Family fam) {
+    const std::string& bound = u.filter(fam, true);
+    if (bound.empty()) return;
+    const FilterModel* f = m_.find_filter(bound, fam);
+    if (f == nullptr) return;
+    // Prefixes that leave through this unit: its own subnets and static routes via them.
+    std::vector<std::pair<IpPrefix, std::string>> out_prefixes;
+    for (const auto& p : addresses(u, fam)) {
+      IpPrefix net = network_of(p);
+      out_prefixes.emplace_back(net,
+                                fmt::format("the unit's own subnet, address {}", p.to_string()));
+    }
+    for (const auto& r : m_.routes) {
+      for (const auto& nh : r.next_hops) {
+        for (const auto& p : addresses(u, fam)) {
+          if (p.contains(nh)) {
+            out_prefixes.emplace_back(r.prefix,
+                                      fmt::format("static route {} next-hop {} leaves through {}",
+                                                  r.prefix.to_string(), nh.to_string(), u.name()));
+          }
+        }
+      }
+    }
+    for (const auto& t : f->terms) {
+      if (!t.term.port_mirror) continue;
+      std::vector<std::string> hits;
+      for (const auto& e : t.term.from.source_address) {
+        if (e.except) continue;
+        for (const auto& [p, why] : out_prefixes) {
+          if (overlaps(e.prefix, p)) {
+            hits.push_back(fmt::format("{} ({})", e.prefix.to_string(), why));
+            break;
+          }
+        }
+      }
+      if (hits.empty()) continue;
+      std::string list;
+      for (const auto& h : hits) list += (list.empty() ? "" : "; ") + h;
+      auto& d = add(Severity::kWarning, u.filter_location(fam, true),
+                    fmt::format("filter {}{} is bound 'output' on {}, but its term {} mirrors "
+                                "packets whose source-address is a network reached through this "
+                                "very interface: {}. Traffic leaving toward a network rarely comes "
+                                "from it, so the term will match almost nothing; bind the filter "
+                                "'input' instead (filter {{ input {}; }}) to mirror traffic from "
+                                "those networks",
+                                f->filter.name, family_suffix(fam), u.name(), t.term.name, list,
+                                f->filter.name));
+      note(d, t.location, fmt::format("term {} is here", t.term.name));
+    }
+  }
+
+  // Rule: rate 1 without a policer on a high-speed interface (the seed's DoS warning). The speed
+  // comes from the interface's `speed` statement, else from the media prefix of its name.
   void rate_one() {
     for (const auto& mu : mirrored_units()) {
       for (const auto& t : mu.filter->terms) {
@@ -547,24 +679,35 @@ class Checker {
         for (const auto& im : m_.instances) {
           if (im.name != t.term.mirror_instance || im.rate != 1) continue;
           if (im.family != mu.filter->filter.family) continue;
-          Speed s = speed_of(mu.unit->interface);
+          InterfaceSpeed s = m_.speed(mu.unit->interface);
           SourceLocation at = im.rate_set ? im.rate_location : im.location;
           std::string rate = im.rate_set ? "rate 1" : "rate 1 (the default)";
-          if (s.high) {
-            add(Severity::kWarning, at,
-                fmt::format("{} mirrors every packet that term {} matches on {} ({}) with no "
-                            "policer: the seed warns this \"can also cause DoS-type "
-                            "consequences\"; add 'then policer NAME' to the term or raise the "
-                            "rate",
-                            rate, t.term.name, mu.unit->name(), s.text));
-          } else {
-            add(Severity::kNote, at,
-                fmt::format("{} mirrors every packet that term {} matches on {}{}; fine at low "
-                            "speed, but on a high-speed interface add a policer (the seed's "
-                            "DoS warning); portmirror mirror polices its output by default",
-                            rate, t.term.name, mu.unit->name(),
-                            s.text[0] != '\0' ? fmt::format(" ({})", s.text) : std::string()));
+          std::string origin;
+          if (s.configured) {
+            origin = fmt::format(" (speed from the 'speed {}' statement of {})",
+                                 m_.find_interface(mu.unit->interface)->speed, mu.unit->interface);
+          } else if (!s.text.empty()) {
+            origin = " (speed judged from the interface name)";
           }
+          Diagnostic* d = nullptr;
+          if (s.high) {
+            d = &add(Severity::kWarning, at,
+                     fmt::format("{} mirrors every packet that term {} matches on {} ({}) with no "
+                                 "policer: the seed warns this \"can also cause DoS-type "
+                                 "consequences\"; add 'then policer NAME' to the term or raise "
+                                 "the rate{}",
+                                 rate, t.term.name, mu.unit->name(), s.text, origin));
+          } else {
+            d = &add(
+                Severity::kNote, at,
+                fmt::format("{} mirrors every packet that term {} matches on {}{}; fine at "
+                            "low speed, but on a high-speed interface add a policer (the "
+                            "seed's DoS warning); portmirror mirror polices its output by "
+                            "default{}",
+                            rate, t.term.name, mu.unit->name(),
+                            s.text.empty() ? std::string() : fmt::format(" ({})", s.text), origin));
+          }
+          if (s.configured) note(*d, s.location, "speed configured here");
         }
       }
     }

@@ -17,7 +17,8 @@ namespace portmirror::junos {
 
 struct LoadedConfig {
   SourceSet sources;
-  Node root;
+  Node root;      // as written (dumps show this)
+  Node expanded;  // with configuration groups applied: what the model reads
   RouterModel model;
   bool syntax_errors = false;  // the parser reported errors: the tree is its best recovery
 };

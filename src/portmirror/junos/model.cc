@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 
 namespace portmirror::junos {
@@ -112,18 +113,24 @@ class Builder {
     }
     if (const Node* fw = root.find("firewall")) {
       m_.has_firewall = true;
+      for (const Node* pol : fw->all("policer")) policer(*pol);
       for (const Node* fam : fw->all("family")) {
         std::optional<config::Family> f = family(*fam);
         if (!f) continue;
         for (const Node* flt : fam->all("filter")) filter(*flt, *f);
       }
       for (const Node* flt : fw->all("filter")) filter(*flt, config::Family::kInet);
-      for (const Node* pol : fw->all("policer")) m_.policers.push_back(pol->value());
     }
     if (const Node* ro = root.find("routing-options")) {
       m_.has_routing_options = true;
       if (const Node* st = ro->find("static")) {
         for (const Node* r : st->all("route")) route(*r);
+      }
+      for (const Node* rib : ro->all("rib")) {
+        if (rib->value() != "inet.0" && rib->value() != "inet6.0") continue;
+        if (const Node* st = rib->find("static")) {
+          for (const Node* r : st->all("route")) route(*r);
+        }
       }
     }
     if (const Node* ch = root.find("chassis")) {
@@ -186,6 +193,14 @@ class Builder {
     im.name = i.keyword;
     im.location = i.location;
     if (const Node* d = i.find("description")) im.description = d->value();
+    if (const Node* sp = i.find("speed")) {
+      im.speed = sp->value();
+      im.speed_location = sp->value_location();
+      if (im.speed != "auto" && !parse_scaled(im.speed)) {
+        error(sp->value_location(),
+              fmt::format("speed '{}' is not a speed (10m, 100m, 1g, 10g, 100g, ...)", im.speed));
+      }
+    }
     for (const Node* u : i.all("unit")) {
       UnitModel um;
       um.interface = im.name;
@@ -208,8 +223,9 @@ class Builder {
         um.tunnel = tm;
       }
       for (const Node* fam : u->all("family")) {
-        if (fam->value() != "inet") continue;
-        um.has_family_inet = true;
+        bool v6 = fam->value() == "inet6";
+        if (fam->value() != "inet" && !v6) continue;
+        (v6 ? um.has_family_inet6 : um.has_family_inet) = true;
         for (const Node* a : fam->all("address")) {
           std::string why;
           auto p = parse_junos_prefix(a->value(), why);
@@ -217,16 +233,22 @@ class Builder {
             error(a->value_location(), fmt::format("address '{}': {}", a->value(), why));
             continue;
           }
-          um.inet_addresses.push_back(*p);
+          if (p->address.is_v4() == v6) {
+            error(a->value_location(),
+                  fmt::format("address '{}' is an {} address under 'family {}'", a->value(),
+                              v6 ? "IPv4" : "IPv6", fam->value()));
+            continue;
+          }
+          (v6 ? um.inet6_addresses : um.inet_addresses).push_back(*p);
         }
         if (const Node* f = fam->find("filter")) {
           if (const Node* in = f->find("input")) {
-            um.filter_input = in->value();
-            um.filter_input_location = in->value_location();
+            (v6 ? um.filter6_input : um.filter_input) = in->value();
+            (v6 ? um.filter6_input_location : um.filter_input_location) = in->value_location();
           }
           if (const Node* out = f->find("output")) {
-            um.filter_output = out->value();
-            um.filter_output_location = out->value_location();
+            (v6 ? um.filter6_output : um.filter_output) = out->value();
+            (v6 ? um.filter6_output_location : um.filter_output_location) = out->value_location();
           }
         }
       }
@@ -292,6 +314,7 @@ class Builder {
     InstanceModel base;
     base.name = name;
     base.location = pm.location;
+    base.instance_location = pm.location;
     read_input(pm.find("input"), base);
     bool any = false;
     for (const Node* fam : pm.all("family")) {
@@ -419,6 +442,17 @@ class Builder {
         }
         if (const Node* n = then->find("count")) term.count = n->value();
         if (then->find("policer") || then->find("three-color-policer")) tm.has_policer = true;
+        if (const Node* n = then->find("policer")) {
+          tm.policer = n->value();
+          tm.policer_location = n->value_location();
+          if (m_.find_policer(tm.policer) == nullptr) {
+            error(n->value_location(),
+                  fmt::format("term {} of filter {} uses policer '{}', which is not defined "
+                              "under 'firewall' (firewall policer {} {{ if-exceeding {{ "
+                              "bandwidth-limit ...; burst-size-limit ...; }} then discard; }})",
+                              t->value(), f.value(), tm.policer, tm.policer));
+          }
+        }
         int terminating = 0;
         if (then->find("accept")) {
           term.verdict = config::TermVerdict::kAccept;
@@ -454,6 +488,69 @@ class Builder {
     m_.filters.push_back(std::move(fm));
   }
 
+  // A Junos rate or size with k/m/g suffix, in [lo, hi]; error with location otherwise.
+  std::optional<std::uint64_t> scaled(const Node& n, std::uint64_t lo, std::uint64_t hi,
+                                      const char* unit) {
+    auto v = parse_scaled(n.value());
+    if (!v) {
+      error(n.value_location(), fmt::format("{} '{}' is not a number with an optional k, m or g "
+                                            "suffix (e.g. 10m)",
+                                            n.keyword, n.value()));
+      return std::nullopt;
+    }
+    if (*v < lo || *v > hi) {
+      error(n.value_location(), fmt::format("{} {} is out of range: must be {}-{} {}", n.keyword,
+                                            n.value(), lo, hi, unit));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  void policer(const Node& p) {
+    PolicerModel pm;
+    pm.name = p.value();
+    pm.location = p.location;
+    if (const Node* ie = p.find("if-exceeding")) {
+      // Ranges of the Junos CLI reference (bandwidth-limit, burst-size-limit).
+      if (const Node* n = ie->find("bandwidth-limit")) {
+        if (auto v = scaled(*n, 8'000, 100'000'000'000'000, "bit/s")) pm.bandwidth_bps = *v;
+      }
+      if (const Node* n = ie->find("bandwidth-percent")) {
+        if (auto v = number(*n, 1, 100)) pm.bandwidth_percent = *v;
+      }
+      if (const Node* n = ie->find("burst-size-limit")) {
+        if (auto v = scaled(*n, 1'500, 100'000'000'000, "bytes")) pm.burst_bytes = *v;
+      }
+      if (ie->find("bandwidth-limit") && ie->find("bandwidth-percent")) {
+        error(ie->location,
+              fmt::format("policer {}: 'bandwidth-limit' and 'bandwidth-percent' exclude each "
+                          "other",
+                          pm.name));
+      } else if (!ie->find("bandwidth-limit") && !ie->find("bandwidth-percent")) {
+        error(ie->location, fmt::format("policer {}: 'if-exceeding' needs 'bandwidth-limit' or "
+                                        "'bandwidth-percent'",
+                                        pm.name));
+      }
+      if (!ie->find("burst-size-limit")) {
+        error(ie->location,
+              fmt::format("policer {}: 'if-exceeding' needs 'burst-size-limit'", pm.name));
+      }
+    }
+    if (const Node* ie = p.find("if-exceeding-pps")) {
+      if (const Node* n = ie->find("pps-limit")) {
+        if (auto v = scaled(*n, 1, 100'000'000'000, "packets/s")) pm.pps = *v;
+      }
+      if (const Node* n = ie->find("packet-burst")) {
+        if (auto v = scaled(*n, 1, 100'000'000'000, "packets")) pm.packet_burst = *v;
+      }
+    }
+    if (!p.find("if-exceeding") && !p.find("if-exceeding-pps")) {
+      error(p.location, fmt::format("policer {} has no 'if-exceeding' limits", pm.name));
+    }
+    if (const Node* th = p.find("then")) pm.discard = th->find("discard") != nullptr;
+    m_.policers.push_back(std::move(pm));
+  }
+
   void route(const Node& r) {
     std::string why;
     auto p = parse_junos_prefix(r.value(), why);
@@ -474,9 +571,19 @@ class Builder {
   void chassis_fpc(const Node& fpc) {
     auto slot = number(fpc, 0, 255);
     if (!slot) return;
+    auto bind = [&](const Node& at, std::optional<std::uint32_t> pic) {
+      if (const Node* pmi = at.find("port-mirror-instance")) {
+        for (std::size_t k = 0; k < pmi->values.size(); ++k) {
+          m_.instance_bindings.push_back(
+              InstanceBinding{*slot, pic, pmi->values[k], pmi->value_location(k)});
+        }
+      }
+    };
+    bind(fpc, std::nullopt);
     for (const Node* pic : fpc.all("pic")) {
       auto p = number(*pic, 0, 255);
       if (!p) continue;
+      bind(*pic, *p);
       if (const Node* ts = pic->find("tunnel-services")) {
         TunnelServices t{*slot, *p, "", ts->location};
         if (const Node* bw = ts->find("bandwidth")) {
@@ -515,6 +622,170 @@ std::pair<std::string, std::uint32_t> split_unit(const std::string& name) {
     }
   }
   return {name, 0};
+}
+
+const std::string& UnitModel::filter(config::Family family, bool output) const {
+  if (family == config::Family::kInet6) return output ? filter6_output : filter6_input;
+  return output ? filter_output : filter_input;
+}
+
+SourceLocation UnitModel::filter_location(config::Family family, bool output) const {
+  if (family == config::Family::kInet6) {
+    return output ? filter6_output_location : filter6_input_location;
+  }
+  return output ? filter_output_location : filter_input_location;
+}
+
+bool parse_fpc_pic_port(const std::string& ifname, std::uint32_t& fpc, std::uint32_t& pic,
+                        std::uint32_t& port) {
+  auto dash = ifname.find('-');
+  if (dash == std::string::npos) return false;
+  std::uint32_t v[3] = {0, 0, 0};
+  const char* p = ifname.data() + dash + 1;
+  const char* end = ifname.data() + ifname.size();
+  for (int k = 0; k < 3; ++k) {
+    auto [q, ec] = std::from_chars(p, end, v[k]);
+    if (ec != std::errc()) return false;
+    p = q;
+    if (k < 2) {
+      if (p == end || *p != '/') return false;
+      ++p;
+    }
+  }
+  // A channel (`t1-1/0/3:3`) is allowed after the port.
+  if (p != end && (*p != ':' || !parse_uint(std::string_view(p + 1, end)))) return false;
+  fpc = v[0];
+  pic = v[1];
+  port = v[2];
+  return true;
+}
+
+std::optional<std::uint64_t> parse_scaled(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  std::uint64_t scale = 1;
+  std::string_view digits(v);
+  switch (v.back()) {
+    case 'k':
+    case 'K':
+      scale = 1'000;
+      break;
+    case 'm':
+    case 'M':
+      scale = 1'000'000;
+      break;
+    case 'g':
+    case 'G':
+      scale = 1'000'000'000;
+      break;
+    default:
+      break;
+  }
+  if (scale != 1) digits.remove_suffix(1);
+  // One decimal part is allowed with a suffix (2.5g).
+  std::string_view frac;
+  if (auto dot = digits.find('.'); dot != std::string_view::npos && scale != 1) {
+    frac = digits.substr(dot + 1);
+    digits = digits.substr(0, dot);
+    if (frac.empty() || frac.size() > 9) return std::nullopt;
+  }
+  auto whole = parse_uint(digits);
+  if (!whole || *whole > std::numeric_limits<std::uint64_t>::max() / scale) return std::nullopt;
+  std::uint64_t out = *whole * scale;
+  if (!frac.empty()) {
+    auto f = parse_uint(frac);
+    if (!f) return std::nullopt;
+    std::uint64_t div = 1;
+    for (std::size_t k = 0; k < frac.size(); ++k) div *= 10;
+    out += *f * scale / div;
+  }
+  return out;
+}
+
+const InterfaceModel* RouterModel::find_interface(const std::string& name) const {
+  for (const auto& i : interfaces) {
+    if (i.name == name) return &i;
+  }
+  return nullptr;
+}
+
+const PolicerModel* RouterModel::find_policer(const std::string& name) const {
+  for (const auto& p : policers) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const FilterModel* RouterModel::find_filter(const std::string& name, config::Family family) const {
+  for (const auto& f : filters) {
+    if (f.filter.name == name && f.filter.family == family) return &f;
+  }
+  return nullptr;
+}
+
+namespace {
+
+InterfaceSpeed speed_from_name(const std::string& ifname) {
+  auto dash = ifname.find('-');
+  std::string media = dash == std::string::npos ? ifname : ifname.substr(0, dash);
+  struct Entry {
+    const char* media;
+    std::uint64_t bps;
+    const char* text;
+    bool high;
+  };
+  static const Entry kMedia[] = {
+      {"ge", 1'000'000'000, "1 Gb/s Ethernet", true},
+      {"xe", 10'000'000'000, "10 Gb/s Ethernet", true},
+      {"et", 0, "40/100 Gb/s Ethernet", true},
+      {"mge", 0, "multi-gigabit Ethernet", true},
+      {"fe", 100'000'000, "100 Mb/s Ethernet", false},
+      {"t1", 1'544'000, "T1, 1.544 Mb/s", false},
+      {"e1", 2'048'000, "E1, 2.048 Mb/s", false},
+      {"t3", 44'736'000, "T3, 45 Mb/s", false},
+      {"e3", 34'368'000, "E3, 34 Mb/s", false},
+  };
+  InterfaceSpeed s;
+  for (const auto& e : kMedia) {
+    if (media == e.media) {
+      s.bps = e.bps;
+      s.text = e.text;
+      s.high = e.high;
+      return s;
+    }
+  }
+  if (ifname.rfind("ae", 0) == 0) {
+    s.text = "aggregated Ethernet";
+    s.high = true;
+  }
+  return s;
+}
+
+std::string speed_text(std::uint64_t bps) {
+  if (bps >= 1'000'000'000 && bps % 100'000'000 == 0) {
+    return bps % 1'000'000'000 == 0
+               ? fmt::format("{} Gb/s", bps / 1'000'000'000)
+               : fmt::format("{}.{} Gb/s", bps / 1'000'000'000, bps % 1'000'000'000 / 100'000'000);
+  }
+  if (bps >= 1'000'000 && bps % 1'000'000 == 0) return fmt::format("{} Mb/s", bps / 1'000'000);
+  return fmt::format("{} b/s", bps);
+}
+
+}  // namespace
+
+InterfaceSpeed RouterModel::speed(const std::string& interface) const {
+  const InterfaceModel* i = find_interface(interface);
+  if (i != nullptr && !i->speed.empty() && i->speed != "auto") {
+    if (auto bps = parse_scaled(i->speed)) {
+      InterfaceSpeed s;
+      s.bps = *bps;
+      s.text = speed_text(*bps);
+      s.high = *bps >= 1'000'000'000;
+      s.configured = true;
+      s.location = i->speed_location;
+      return s;
+    }
+  }
+  return speed_from_name(interface);
 }
 
 const UnitModel* RouterModel::find_unit(const std::string& interface, std::uint32_t unit) const {

@@ -59,7 +59,7 @@ class Inserter {
       const Word& w = words[i];
       const Spec* s = cur.spec->child(w.text);
       if (s == nullptr) {
-        bool leafy = cur.spec->children.empty() && cur.node != at.node;
+        bool leafy = !cur.spec->has_children() && cur.node != at.node;
         if (leafy) {
           diag(Severity::kError, w,
                fmt::format("unexpected '{}' after '{}'", w.text, cur.node->head()));

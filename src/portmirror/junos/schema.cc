@@ -3,10 +3,17 @@
 namespace portmirror::junos {
 
 const Spec* Spec::child(std::string_view word) const {
-  for (const Spec& s : children) {
+  static const Spec kApplyGroups{"apply-groups", SpecKind::kLeafList, {}, {}};
+  static const Spec kApplyGroupsExcept{"apply-groups-except", SpecKind::kLeafList, {}, {}};
+  const std::vector<Spec>& kids = same_as ? same_as->children : children;
+  for (const Spec& s : kids) {
     if (s.kind != SpecKind::kEntry && s.keyword == word) return &s;
   }
-  for (const Spec& s : children) {
+  if (kind == SpecKind::kContainer || kind == SpecKind::kNamed || kind == SpecKind::kEntry) {
+    if (word == kApplyGroups.keyword) return &kApplyGroups;
+    if (word == kApplyGroupsExcept.keyword) return &kApplyGroupsExcept;
+  }
+  for (const Spec& s : kids) {
     if (s.kind == SpecKind::kEntry) return &s;
   }
   return nullptr;
@@ -109,9 +116,10 @@ std::vector<Spec> pm_body() {
 }
 
 std::vector<Spec> fpc_body() {
-  return {n("pic", {c("tunnel-services", {leaf("bandwidth")}), leaf("port-mirror-instance"),
+  // Up to two instances per FPC on MX: `port-mirror-instance A; port-mirror-instance B;`.
+  return {n("pic", {c("tunnel-services", {leaf("bandwidth")}), list("port-mirror-instance"),
                     ign("framing"), ign("port"), ign("number-of-ports")}),
-          leaf("port-mirror-instance"), ign("sampling-instance")};
+          list("port-mirror-instance"), ign("sampling-instance")};
 }
 
 Spec build() {
@@ -126,8 +134,12 @@ Spec build() {
                               leaf("mtu"), ign("sampling"), flag("no-redirects")}),
                  leaf("vlan-id"), ign("encapsulation"), leaf("peer-unit")});
   Spec iface = e({leaf("description"), unit, leaf("mtu"), flag("vlan-tagging"),
-                  ign("encapsulation"), ign("speed"), ign("gigether-options"), ign("ether-options"),
-                  ign("framing"), ign("t1-options"), flag("disable")});
+                  ign("encapsulation"), leaf("speed"), ign("gigether-options"),
+                  ign("ether-options"), ign("framing"), ign("t1-options"), flag("disable")});
+  Spec static_routes =
+      c("static", {n("route", {list("next-hop"), flag("discard"), flag("reject"), flag("receive"),
+                               ign("qualified-next-hop"), flag("no-readvertise"),
+                               leaf("preference"), leaf("metric")})});
   Spec root;
   root.kind = K::kContainer;
   root.children = {
@@ -137,29 +149,43 @@ Spec build() {
                               n("instance", pm_body())}),
          n("next-hop-group", {leaf("group-type"), n("interface", {list("next-hop")})}),
          ign("sampling"), ign("analyzer"), ign("family")}),
-      c("firewall", {n("family", {n("filter", filter_children()), ign("service-filter")}),
-                     n("filter", filter_children()),
-                     n("policer", {ign("if-exceeding"), ign("then"), flag("filter-specific")})}),
+      c("firewall",
+        {n("family", {n("filter", filter_children()), ign("service-filter")}),
+         n("filter", filter_children()),
+         n("policer", {c("if-exceeding", {leaf("bandwidth-limit"), leaf("bandwidth-percent"),
+                                          leaf("burst-size-limit")}),
+                       c("if-exceeding-pps", {leaf("pps-limit"), leaf("packet-burst")}),
+                       c("then", {flag("discard"), leaf("loss-priority"), leaf("forwarding-class"),
+                                  flag("out-of-profile")}),
+                       flag("filter-specific"), flag("logical-interface-policer"),
+                       flag("physical-interface-policer"), flag("shared-bandwidth-policer")})}),
       c("routing-options",
-        {c("static", {n("route", {list("next-hop"), flag("discard"), flag("reject"),
-                                  flag("receive"), ign("qualified-next-hop"),
-                                  flag("no-readvertise"), leaf("preference"), leaf("metric")})}),
-         leaf("router-id"), leaf("autonomous-system")}),
+        {static_routes,
+         // IPv6 static routes live in `rib inet6.0 static`.
+         n("rib", {static_routes}), leaf("router-id"), leaf("autonomous-system")}),
       c("chassis", {n("fpc", fpc_body())}),
       // The seed's MX snippet shows `fpc 0 { pic 3 { ... } }` without its `chassis` parent.
       n("fpc", fpc_body()), c("policy-options", {n("prefix-list", {e({})})}),
-      ign("groups", "configuration groups are not expanded"),
-      ign("apply-groups", "configuration groups are not expanded"), ign("version"), ign("system"),
-      ign("protocols"), ign("routing-instances"), ign("snmp"), ign("security"),
-      ign("class-of-service"), ign("services")};
+      // A group holds any hierarchy of the top level (same_as is set in schema_root()).
+      c("groups", {e({})}), ign("version"), ign("system"), ign("protocols"),
+      ign("routing-instances"), ign("snmp"), ign("security"), ign("class-of-service"),
+      ign("services")};
   return root;
 }
 
 }  // namespace
 
 const Spec& schema_root() {
-  static const Spec root = build();
-  return root;
+  static const Spec* const root = [] {
+    static Spec r = build();
+    // A group entry holds any top-level hierarchy: it shares the root's children (linked once the
+    // root has its final address).
+    for (Spec& s : r.children) {
+      if (s.keyword == "groups") s.children[0].same_as = &r;
+    }
+    return &r;
+  }();
+  return *root;
 }
 
 }  // namespace portmirror::junos

@@ -27,8 +27,14 @@ struct Spec {
   SpecKind kind = SpecKind::kContainer;
   std::vector<Spec> children;
   std::string note;  // for kIgnored/unsupported statements: why it is not modelled
+  // The children are those of another spec (a configuration group holds any top-level
+  // hierarchy: `groups { NAME { interfaces { ... } } }`); set once when the schema is built.
+  const Spec* same_as = nullptr;
 
-  const Spec* child(std::string_view word) const;  // exact keyword first, then a kEntry
+  // Exact keyword first, then a kEntry. `apply-groups` and `apply-groups-except` exist at every
+  // level that has a block.
+  const Spec* child(std::string_view word) const;
+  bool has_children() const { return !(same_as ? same_as->children : children).empty(); }
 };
 
 // The root of the schema (top level of a configuration).

@@ -1,9 +1,11 @@
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "portmirror/junos/config_loader.h"
+#include "portmirror/junos/groups.h"
 
 namespace portmirror::junos {
 
@@ -14,6 +16,26 @@ bool has_errors(const std::vector<Diagnostic>& diags) {
   return false;
 }
 
+namespace {
+
+// Applies configuration groups and builds the model. A group statement inherited in several
+// places reports the same problem at the same group line once.
+void build(LoadedConfig& cfg, std::vector<Diagnostic>& diags) {
+  cfg.expanded = expand_groups(cfg.root, cfg.sources, diags);
+  std::vector<Diagnostic> model_diags;
+  cfg.model = build_model(cfg.expanded, cfg.sources, model_diags);
+  for (auto& d : model_diags) {
+    bool dup = std::any_of(diags.begin(), diags.end(), [&](const Diagnostic& x) {
+      return x.severity == d.severity && x.location.file == d.location.file &&
+             x.location.line == d.location.line && x.location.column == d.location.column &&
+             x.message == d.message;
+    });
+    if (!dup) diags.push_back(std::move(d));
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<LoadedConfig> load_text(const std::string& name, const std::string& text,
                                         const ParseOptions& options,
                                         std::vector<Diagnostic>& diags) {
@@ -21,7 +43,7 @@ std::unique_ptr<LoadedConfig> load_text(const std::string& name, const std::stri
   cfg->sources.files.push_back(std::make_unique<SourceFile>(name, text));
   parse_config(*cfg->sources.files.back(), options, cfg->root, diags);
   cfg->syntax_errors = has_errors(diags);
-  cfg->model = build_model(cfg->root, cfg->sources, diags);
+  build(*cfg, diags);
   return cfg;
 }
 
@@ -41,7 +63,7 @@ Result<std::unique_ptr<LoadedConfig>> load_files(const std::vector<std::string>&
     parse_config(*cfg->sources.files.back(), options, cfg->root, diags);
   }
   cfg->syntax_errors = has_errors(diags);
-  cfg->model = build_model(cfg->root, cfg->sources, diags);
+  build(*cfg, diags);
   return cfg;
 }
 
@@ -56,28 +78,174 @@ Diagnostic plain(Severity sev, std::string msg) {
 
 }  // namespace
 
+namespace {
+
+// The plan name of the global instance's family inet6 when family inet exists too.
+constexpr const char* kGlobalInet6 = "(global) inet6";
+
+const char* family_word(config::Family f) {
+  return f == config::Family::kInet6 ? "inet6" : "inet";
+}
+
+// The source/ engine finds filters and instances by name alone, so a name used in both families
+// gets a distinct plan name for its inet6 variant: "F inet6", "(global) inet6".
+class PlanNames {
+ public:
+  explicit PlanNames(const RouterModel& m) : m_(m) {}
+
+  std::string filter(const std::string& name, config::Family f) const {
+    if (f == config::Family::kInet6 && m_.find_filter(name, config::Family::kInet) != nullptr) {
+      return name + " inet6";
+    }
+    return name;
+  }
+
+  std::string instance(const std::string& name, config::Family f) const {
+    if (f != config::Family::kInet6) return name;
+    for (const auto& im : m_.instances) {
+      if (im.name == name && im.family != config::Family::kInet6) {
+        return name.empty() ? std::string(kGlobalInet6) : name + " inet6";
+      }
+    }
+    return name;
+  }
+
+  // The (instance, family) a term of a `family f` filter mirrors to; nullptr when that instance
+  // has no such family.
+  const InstanceModel* target(const std::string& name, config::Family f) const {
+    for (const auto& im : m_.instances) {
+      if (im.name == name && im.family == f) return &im;
+    }
+    return nullptr;
+  }
+
+ private:
+  const RouterModel& m_;
+};
+
+std::string rate_text(std::uint64_t bps) {
+  if (bps != 0 && bps % 1'000'000'000 == 0) return fmt::format("{} Gbit/s", bps / 1'000'000'000);
+  if (bps != 0 && bps % 1'000'000 == 0) return fmt::format("{} Mbit/s", bps / 1'000'000);
+  if (bps != 0 && bps % 1'000 == 0) return fmt::format("{} kbit/s", bps / 1'000);
+  return fmt::format("{} bit/s", bps);
+}
+
+// The software mirror has one token-bucket policer per instance; Junos polices per term (`then
+// policer NAME` next to `port-mirror`). Each policed term has its own bucket on the router, so the
+// instance gets the sum of the policers of the terms that mirror to it. `bandwidth-percent` is of
+// the speed of the interfaces the filter is bound on (one policer per interface).
+config::PolicerConfig instance_policer(const LoadedConfig& cfg, const InstanceModel& im,
+                                       const std::string& plan_name,
+                                       std::vector<Diagnostic>& diags) {
+  const RouterModel& m = cfg.model;
+  config::PolicerConfig out;
+  std::vector<const TermModel*> unpoliced;
+  const TermModel* policed = nullptr;
+  std::string instance = im.name.empty() ? "the global instance" : "instance " + plan_name;
+  for (const auto& f : m.filters) {
+    if (f.filter.family != im.family) continue;
+    for (const auto& t : f.terms) {
+      if (!t.term.port_mirror || t.term.mirror_instance != im.name) continue;
+      const PolicerModel* p = t.policer.empty() ? nullptr : m.find_policer(t.policer);
+      if (p == nullptr) {  // none, or undefined (an error of the model)
+        unpoliced.push_back(&t);
+        continue;
+      }
+      if (!p->discard) {
+        diags.push_back(cfg.sources.diagnostic(
+            Severity::kWarning, t.policer_location,
+            fmt::format("policer {} has no 'then discard': it re-marks excess traffic instead of "
+                        "dropping it, so the plan does not police the copies of term {} with it",
+                        p->name, t.term.name)));
+        unpoliced.push_back(&t);
+        continue;
+      }
+      std::uint64_t bps = p->bandwidth_bps;
+      if (p->bandwidth_percent != 0) {
+        bps = 0;
+        std::string unknown;
+        for (const auto& i : m.interfaces) {
+          for (const auto& u : i.units) {
+            for (bool output : {false, true}) {
+              if (u.filter(f.filter.family, output) != f.filter.name) continue;
+              InterfaceSpeed sp = m.speed(i.name);
+              if (sp.bps == 0) {
+                unknown += (unknown.empty() ? "" : ", ") + u.name();
+              } else {
+                bps += sp.bps / 100 * p->bandwidth_percent;
+              }
+            }
+          }
+        }
+        if (!unknown.empty() || bps == 0) {
+          diags.push_back(cfg.sources.diagnostic(
+              Severity::kWarning, t.policer_location,
+              fmt::format("policer {} is 'bandwidth-percent {}', but the speed of {} is not "
+                          "known (add 'speed 10g;' under the interface, or use "
+                          "'bandwidth-limit'), so the plan does not police term {} with it",
+                          p->name, p->bandwidth_percent,
+                          unknown.empty() ? "the interfaces its filter is bound on" : unknown,
+                          t.term.name)));
+          unpoliced.push_back(&t);
+          continue;
+        }
+      }
+      out.bits_per_second += bps;
+      out.burst_bytes += bps != 0 ? p->burst_bytes : 0;
+      out.packets_per_second += p->pps;
+      out.burst_packets += p->pps != 0 ? p->packet_burst : 0;
+      if (policed == nullptr) policed = &t;
+    }
+  }
+  if (policed != nullptr) {
+    for (const TermModel* t : unpoliced) {
+      diags.push_back(cfg.sources.diagnostic(
+          Severity::kWarning, t->mirror_location,
+          fmt::format("term {} mirrors to {} without a policer, but term {} polices its copies "
+                      "to {}: the software mirror has one policer per instance, so that limit "
+                      "applies to the copies of term {} too",
+                      t->term.name, instance, policed->term.name,
+                      out.bits_per_second != 0
+                          ? rate_text(out.bits_per_second)
+                          : fmt::format("{} packets/s", out.packets_per_second),
+                      t->term.name)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 config::MirrorConfig to_mirror_config(const LoadedConfig& cfg, const LoadOptions& options,
                                       std::vector<Diagnostic>& diags) {
   const RouterModel& m = cfg.model;
+  const PlanNames names(m);
   config::MirrorConfig plan;
   plan.mirror_once = m.mirror_once;
+  // Each family's filter is a binding of its own: the inet filter sees IPv4 packets, the inet6
+  // filter IPv6 packets (the engine's matcher takes only its filter's family).
   auto bind = [&](const UnitModel& u, const std::string& ifname) {
-    auto add = [&](const std::string& filter, config::Direction dir) {
-      if (m.find_filter(filter) == nullptr) {
-        diags.push_back(cfg.sources.diagnostic(
-            Severity::kError,
-            dir == config::Direction::kOutput ? u.filter_output_location : u.filter_input_location,
-            fmt::format("filter '{}' bound on {} is not defined", filter, u.name())));
-        return;
+    for (config::Family fam : {config::Family::kInet, config::Family::kInet6}) {
+      auto add = [&](const std::string& filter, config::Direction dir) {
+        if (m.find_filter(filter, fam) == nullptr) {
+          diags.push_back(cfg.sources.diagnostic(
+              Severity::kError, u.filter_location(fam, dir == config::Direction::kOutput),
+              fmt::format("filter '{}' bound on {}{} is not defined", filter, u.name(),
+                          fam == config::Family::kInet6 ? " (family inet6)" : "")));
+          return;
+        }
+        plan.interfaces.push_back(
+            config::InterfaceBinding{ifname, u.name(), dir, names.filter(filter, fam)});
+      };
+      const std::string& in = u.filter(fam, false);
+      const std::string& out = u.filter(fam, true);
+      if (!in.empty() && in == out) {
+        add(in, config::Direction::kBoth);
+        continue;
       }
-      plan.interfaces.push_back(config::InterfaceBinding{ifname, u.name(), dir, filter});
-    };
-    if (!u.filter_input.empty() && u.filter_input == u.filter_output) {
-      add(u.filter_input, config::Direction::kBoth);
-      return;
+      if (!in.empty()) add(in, config::Direction::kInput);
+      if (!out.empty()) add(out, config::Direction::kOutput);
     }
-    if (!u.filter_input.empty()) add(u.filter_input, config::Direction::kInput);
-    if (!u.filter_output.empty()) add(u.filter_output, config::Direction::kOutput);
   };
   if (options.interface_map.empty()) {
     // No --map: describe every unit with a filter bound (Linux name left empty).
@@ -95,7 +263,7 @@ config::MirrorConfig to_mirror_config(const LoadedConfig& cfg, const LoadOptions
                                               junos, linux, ifname, unit)));
       continue;
     }
-    if (u->filter_input.empty() && u->filter_output.empty()) {
+    if (!u->has_filter()) {
       diags.push_back(plain(Severity::kError,
                             fmt::format("--map {}={}: no filter is bound on {}, so the router "
                                         "would mirror nothing from it",
@@ -106,13 +274,35 @@ config::MirrorConfig to_mirror_config(const LoadedConfig& cfg, const LoadOptions
   }
   for (const auto& f : m.filters) {
     config::Filter out = f.filter;
+    out.name = names.filter(f.filter.name, f.filter.family);
     out.terms.clear();
-    for (const auto& t : f.terms) out.terms.push_back(t.term);
+    for (const auto& t : f.terms) {
+      config::Term term = t.term;
+      if (term.port_mirror) {
+        if (names.target(term.mirror_instance, f.filter.family) != nullptr) {
+          term.mirror_instance = names.instance(term.mirror_instance, f.filter.family);
+        } else if (names.target(term.mirror_instance, config::Family::kInet6) != nullptr ||
+                   names.target(term.mirror_instance, config::Family::kInet) != nullptr) {
+          // The instance exists, but not for this family: Junos has no output for these copies.
+          diags.push_back(cfg.sources.diagnostic(
+              Severity::kWarning, t.mirror_location,
+              fmt::format("term {} of family {} filter {}: {} has no 'family {}', so the plan "
+                          "does not mirror this term's packets",
+                          term.name, family_word(f.filter.family), f.filter.name,
+                          term.mirror_instance.empty() ? "the global port-mirroring"
+                                                       : "instance " + term.mirror_instance,
+                          family_word(f.filter.family))));
+          term.port_mirror = false;
+          term.mirror_instance.clear();
+        }
+      }
+      out.terms.push_back(std::move(term));
+    }
     plan.filters.push_back(std::move(out));
   }
   for (const auto& im : m.instances) {
     config::MirrorInstance mi;
-    mi.name = im.name;
+    mi.name = names.instance(im.name, im.family);
     mi.family = im.family;
     mi.rate = im.rate;
     mi.run_length = im.run_length;
@@ -148,6 +338,7 @@ config::MirrorConfig to_mirror_config(const LoadedConfig& cfg, const LoadOptions
       t.key = u->tunnel->key;
       mi.outputs.push_back(t);
     }
+    mi.policer = instance_policer(cfg, im, mi.name, diags);
     plan.instances.push_back(std::move(mi));
   }
   // Terms naming instances that do not exist.
@@ -288,8 +479,9 @@ std::string describe_plan(const config::MirrorConfig& plan) {
     for (const auto& t : f.terms) {
       std::string action;
       if (t.port_mirror) {
-        action = t.mirror_instance.empty() ? "mirror to the global instance"
-                                           : "mirror to instance " + t.mirror_instance;
+        action = t.mirror_instance.empty()           ? "mirror to the global instance"
+                 : t.mirror_instance == kGlobalInet6 ? "mirror to the global instance (inet6)"
+                                                     : "mirror to instance " + t.mirror_instance;
       } else {
         action = "not mirrored";
       }
@@ -316,8 +508,28 @@ std::string describe_plan(const config::MirrorConfig& plan) {
                             ? "whole packets"
                             : fmt::format("truncated to {} bytes", mi.maximum_packet_length);
     out += fmt::format("Instance {} (family {}): copy {}, {}{}\n",
-                       mi.name.empty() ? "(global)" : mi.name, family_text(mi.family), sampling,
-                       trunc, mi.random_sampling ? ", random sampling" : "");
+                       mi.name.empty() || mi.name == kGlobalInet6 ? "(global)" : mi.name,
+                       family_text(mi.family), sampling, trunc,
+                       mi.random_sampling ? ", random sampling" : "");
+    const config::PolicerConfig& p = mi.policer;
+    if (p.bits_per_second == 0 && p.packets_per_second == 0) {
+      out += "  policer: none\n";
+    } else {
+      std::vector<std::string> parts;
+      if (p.bits_per_second != 0) {
+        parts.push_back(fmt::format(
+            "{} ({} bit/s), burst {}", rate_text(p.bits_per_second), p.bits_per_second,
+            p.burst_bytes ? fmt::format("{} bytes", p.burst_bytes) : std::string("derived")));
+      }
+      if (p.packets_per_second != 0) {
+        parts.push_back(fmt::format(
+            "{} packets/s, burst {}", p.packets_per_second,
+            p.burst_packets ? fmt::format("{} packets", p.burst_packets) : std::string("derived")));
+      }
+      std::string text;
+      for (const auto& x : parts) text += (text.empty() ? "" : " and ") + x;
+      out += fmt::format("  policer: copies limited to {}\n", text);
+    }
     if (mi.outputs.empty()) out += "  -> no usable output: copies are dropped\n";
     for (const auto& t : mi.outputs) {
       out += fmt::format("  -> tunnel {}: GRE carrying the IP packet, from {} to {}, TTL {}, {}\n",

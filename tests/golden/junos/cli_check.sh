@@ -19,5 +19,15 @@ expect 1 seed-all-check-lenient "$shared/seed" --lenient router-1-gre-tunnel.con
 expect 0 clean-check "$src" tests/data/junos/clean/router.conf
 (cd "$src" && "$pm" check /nonexistent.conf) > /dev/null; rc=$?
 [ "$rc" = 3 ] || { echo "FAIL: unreadable file exited $rc, want 3"; fail=1; }
+# `mirror --junos --dry-run`: the engine accepts the IPv4+IPv6 plan, and the configuration's
+# policers survive unless --police overrides them.
+v6="$src/tests/golden/junos/v6-policer-plan/router.conf"
+"$pm" mirror --junos "$v6" --map xe-1/1/0=eth0 --map ge-0/0/1=eth1 --dry-run > "$out"; rc=$?
+[ "$rc" = 0 ] || { echo "FAIL: mirror --junos --dry-run exited $rc"; fail=1; }
+n=$(grep -c 'policer: copies limited to 10 Mbit/s' "$out")
+[ "$n" = 3 ] || { echo "FAIL: dry-run shows $n Junos policers, want 3"; cat "$out"; fail=1; }
+"$pm" mirror --junos "$v6" --map xe-1/1/0=eth0 --map ge-0/0/1=eth1 --dry-run --police 5kpps \
+  | grep -q 'policer: copies limited to 5000 packets/s' \
+  || { echo "FAIL: --police does not override the configuration's policers"; fail=1; }
 [ $fail = 0 ] && echo "cli_check: ok"
 exit $fail

@@ -264,5 +264,264 @@ TEST(Check, SeedSnippetsTogetherFindBothBracesAndTheSeedsMistakes) {
   EXPECT_EQ(lenient.exit_code, 1);
 }
 
+// The clean configuration's IPv6 twin: the filter bound under `family inet6`, the global instance
+// with a `family inet6` output, an IPv6 static route in `rib inet6.0`.
+std::string v6() {
+  return R"(chassis {
+    fpc 0 {
+        pic 2 {
+            tunnel-services {
+                bandwidth 10g;
+            }
+        }
+    }
+}
+interfaces {
+    gr-0/2/0 {
+        unit 100 {
+            tunnel {
+                source 192.168.50.10;
+                destination 192.168.51.20;
+                ttl 10;
+            }
+            family inet {
+                address 172.16.28.1/30;
+            }
+        }
+    }
+    t1-1/0/3:3 {
+        unit 0 {
+            family inet6 {
+                filter {
+                    input capture6;
+                }
+                address 2001:db8:35::1/64;
+            }
+        }
+    }
+}
+forwarding-options {
+    port-mirroring {
+        family inet6 {
+            input {
+                rate 1;
+            }
+            output {
+                interface gr-0/2/0.100;
+                no-filter-check;
+            }
+        }
+    }
+}
+routing-options {
+    rib inet6.0 {
+        static {
+            route 2001:db8:70::/48 next-hop 2001:db8:35::2;
+        }
+    }
+}
+firewall {
+    family inet6 {
+        filter capture6 {
+            term 0-capture {
+                from {
+                    source-address {
+                        2001:db8:70::/48;
+                    }
+                }
+                then {
+                    port-mirror;
+                    accept;
+                }
+            }
+            term 5-accept_all {
+                then accept;
+            }
+        }
+    }
+}
+)";
+}
+
+TEST(CheckInet6, CleanIpv6ConfigurationIsClean) {
+  CheckResult r = check(v6());
+  EXPECT_EQ(r.exit_code, 0) << render_check(r);
+  EXPECT_EQ(has(r, Severity::kNote,
+                "rate 1 mirrors every packet that term 0-capture matches on "
+                "t1-1/0/3:3.0 (T1, 1.544 Mb/s)"),
+            1u)
+      << "the DoS rule sees the inet6 binding";
+}
+
+TEST(CheckInet6, Inet6FilterBoundNowhereOrBoundUnderTheWrongFamily) {
+  std::string unbound = replaced(v6(), "input capture6;", "");
+  CheckResult r = check(unbound);
+  auto d = find_diags(r.diags, Severity::kWarning,
+                      "filter capture6 (family inet6) is not bound to any interface");
+  ASSERT_EQ(d.size(), 1u) << render_check(r);
+  EXPECT_NE(d[0]->message.find("under the interface unit's 'family inet6'"), std::string::npos);
+  // Bound, but the filter only exists in the other family: Junos wants a family inet6 filter.
+  std::string other = replaced(v6(), "    family inet6 {\n        filter capture6",
+                               "    family inet {\n        filter capture6");
+  other = replaced(other, "2001:db8:70::/48;\n                    }",
+                   "192.168.70.0/24;\n                    }");
+  CheckResult r2 = check(other);
+  auto e = find_diags(r2.diags, Severity::kError,
+                      "filter capture6 bound input on t1-1/0/3:3.0 (family inet6) is not defined "
+                      "under 'firewall'; there is a family inet filter capture6");
+  ASSERT_EQ(e.size(), 1u) << render_check(r2);
+  EXPECT_EQ(e[0]->location.line, 27);
+  ASSERT_EQ(e[0]->notes.size(), 1u);
+  EXPECT_NE(e[0]->notes[0].find("family inet filter capture6 is here"), std::string::npos);
+  EXPECT_EQ(has(r2, Severity::kWarning, "filter capture6 is not bound to any interface"), 1u)
+      << "the inet filter is bound nowhere";
+  EXPECT_EQ(
+      has(r2, Severity::kWarning,
+          "(t1-1/0/3:3.0 names it under 'family inet6', which takes a family inet6 filter only)"),
+      1u);
+}
+
+TEST(CheckInet6, OutputBindingMatchingSourcesRoutedThere) {
+  CheckResult r = check(replaced(v6(), "input capture6;", "output capture6;"));
+  auto d = find_diags(r.diags, Severity::kWarning,
+                      "filter capture6 (family inet6) is bound 'output' on t1-1/0/3:3.0");
+  ASSERT_EQ(d.size(), 1u) << render_check(r);
+  EXPECT_NE(d[0]->message.find("2001:db8:70::/48 (static route 2001:db8:70::/48 next-hop "
+                               "2001:db8:35::2 leaves through t1-1/0/3:3.0)"),
+            std::string::npos)
+      << d[0]->message;
+  // The unit's own subnet, masked to its network.
+  CheckResult own = check(replaced(replaced(v6(), "input capture6;", "output capture6;"),
+                                   "2001:db8:70::/48;\n", "2001:db8:35::/64;\n"));
+  EXPECT_EQ(has(own, Severity::kWarning,
+                "2001:db8:35::/64 (the unit's own subnet, address 2001:db8:35::1/64)"),
+            1u)
+      << render_check(own);
+  EXPECT_EQ(has(check(v6()), Severity::kWarning, "bound 'output'"), 0u);
+}
+
+TEST(CheckInet6, RateOneOnAHighSpeedIpv6Interface) {
+  CheckResult r = check(replaced_all(v6(), "t1-1/0/3:3", "xe-1/0/3"));
+  EXPECT_EQ(has(r, Severity::kWarning,
+                "rate 1 mirrors every packet that term 0-capture matches on xe-1/0/3.0 (10 Gb/s "
+                "Ethernet) with no policer"),
+            1u)
+      << render_check(r);
+}
+
+TEST(CheckInet6, InstanceWithoutTheFilterFamily) {
+  CheckResult r = check(replaced(v6(), "        family inet6 {\n            input",
+                                 "        family inet {\n            input"));
+  EXPECT_EQ(has(r, Severity::kWarning,
+                "term 0-capture of family inet6 filter capture6 mirrors to the global "
+                "port-mirroring, which has no 'family inet6'"),
+            1u)
+      << render_check(r);
+}
+
+// Named instances and `chassis fpc N port-mirror-instance NAME` (protocols.md §4.1).
+std::string named_instance(const std::string& chassis_extra) {
+  std::string s = replaced(clean(), "port-mirror;", "port-mirror-instance M;");
+  s = replaced(s, "        family inet {\n            input {",
+               "        instance M {\n"
+               "            family inet {\n"
+               "                output {\n"
+               "                    interface gr-0/2/0.100;\n"
+               "                    no-filter-check;\n"
+               "                }\n"
+               "            }\n"
+               "        }\n"
+               "        family inet {\n"
+               "            input {");
+  return replaced(s, "    fpc 0 {\n        pic 2 {",
+                  chassis_extra + "    fpc 0 {\n        pic 2 {");
+}
+
+TEST(Check, NamedInstanceNotBoundToTheFpc) {
+  CheckResult r = check(named_instance(""));
+  auto d = find_diags(r.diags, Severity::kWarning,
+                      "port-mirroring instance M is used by term 0-capture of filter "
+                      "capture-filter but no 'chassis fpc N port-mirror-instance M' binds it");
+  ASSERT_EQ(d.size(), 1u) << render_check(r);
+  EXPECT_NE(d[0]->message.find("on MX Series a named instance takes effect only when bound to the "
+                               "FPC that carries the mirrored interface; add 'chassis fpc 1 "
+                               "port-mirror-instance M' (FPC 1 carries t1-1/0/3:3.0)"),
+            std::string::npos)
+      << d[0]->message;
+  EXPECT_EQ(d[0]->location.line, 77) << "at the term's port-mirror-instance";
+  ASSERT_EQ(d[0]->notes.size(), 1u);
+  EXPECT_NE(d[0]->notes[0].find("instance M is defined here"), std::string::npos);
+  // Bound on FPC 1 (or one of its PICs): quiet.
+  for (const char* ok :
+       {"    fpc 1 {\n        port-mirror-instance M;\n    }\n",
+        "    fpc 1 {\n        pic 0 {\n            port-mirror-instance M;\n        }\n    }\n"}) {
+    CheckResult q = check(named_instance(ok));
+    EXPECT_EQ(has(q, Severity::kWarning, "port-mirroring instance M"), 0u) << render_check(q);
+  }
+  // Bound, but on another FPC than the mirrored interface's.
+  CheckResult wrong =
+      check(named_instance("    fpc 0 {\n        port-mirror-instance M;\n    }\n"));
+  auto w = find_diags(wrong.diags, Severity::kWarning,
+                      "port-mirroring instance M is bound to FPC 0 only, but t1-1/0/3:3.0 (whose "
+                      "filter uses it) is on FPC 1");
+  ASSERT_EQ(w.size(), 1u) << render_check(wrong);
+  EXPECT_EQ(w[0]->location.line, 8);
+}
+
+TEST(Check, ChassisBindingNamesAnUndefinedInstance) {
+  CheckResult r = check(
+      replaced(clean(), "        pic 2 {", "        port-mirror-instance GHOST;\n        pic 2 {"));
+  auto d = find_diags(r.diags, Severity::kWarning,
+                      "chassis fpc 0 port-mirror-instance GHOST: no port-mirroring instance GHOST "
+                      "is configured");
+  ASSERT_EQ(d.size(), 1u) << render_check(r);
+  EXPECT_EQ(d[0]->location.line, 8);
+  EXPECT_EQ(d[0]->location.column, 30);
+}
+
+TEST(Check, SpeedStatementDecidesTheRateOneRule) {
+  // A T1 said to be 10g (as a channelised interface never is, but the statement wins).
+  std::string fast = replaced(clean(), "        description Customer-A;\n",
+                              "        description Customer-A;\n        speed 10g;\n");
+  CheckResult r = check(fast);
+  auto d = find_diags(r.diags, Severity::kWarning,
+                      "rate 1 mirrors every packet that term 0-capture matches on t1-1/0/3:3.0 "
+                      "(10 Gb/s) with no policer");
+  ASSERT_EQ(d.size(), 1u) << render_check(r);
+  EXPECT_NE(d[0]->message.find("(speed from the 'speed 10g' statement of t1-1/0/3:3)"),
+            std::string::npos);
+  ASSERT_EQ(d[0]->notes.size(), 1u);
+  EXPECT_NE(d[0]->notes[0].find(":30:15: note: speed configured here"), std::string::npos)
+      << d[0]->notes[0];
+  // A ge- interface at 100m is slow: a note.
+  std::string slow =
+      replaced(replaced_all(clean(), "t1-1/0/3:3", "ge-1/0/3"), "        description Customer-A;\n",
+               "        description Customer-A;\n        speed 100m;\n");
+  CheckResult s = check(slow);
+  EXPECT_EQ(has(s, Severity::kWarning, "no policer"), 0u);
+  EXPECT_EQ(has(s, Severity::kNote, "on ge-1/0/3.0 (100 Mb/s); fine at low speed"), 1u)
+      << render_check(s);
+  // Without the statement, the message says the speed came from the name.
+  EXPECT_EQ(has(check(clean()), Severity::kNote, "(speed judged from the interface name"), 1u);
+}
+
+TEST(Check, TermWithAnUndefinedPolicerIsAnError) {
+  CheckResult r =
+      check(replaced(clean(), "port-mirror;", "port-mirror;\n                    policer p;"));
+  auto d = find_diags(r.diags, Severity::kError, "uses policer 'p', which is not defined");
+  ASSERT_EQ(d.size(), 1u) << render_check(r);
+  EXPECT_EQ(d[0]->location.line, 70);
+  EXPECT_EQ(d[0]->location.column, 29);
+  EXPECT_EQ(r.exit_code, 2);
+  std::string defined =
+      replaced(replaced(clean(), "port-mirror;", "port-mirror;\n                    policer p;"),
+               "firewall {\n",
+               "firewall {\n    policer p {\n        if-exceeding {\n"
+               "            bandwidth-limit 1m;\n            burst-size-limit 15k;\n"
+               "        }\n        then discard;\n    }\n");
+  CheckResult ok = check(defined);
+  EXPECT_EQ(ok.exit_code, 0) << render_check(ok);
+}
+
 }  // namespace
 }  // namespace portmirror::junos::test

@@ -1,6 +1,7 @@
 // Golden tests: each tests/golden/junos/<case>/ holds `args` (mode, flags, input files) and
 // `expected.out`. Modes: check (the `portmirror check` report), tree (diagnostics + normalised
-// tree), set (the `set` form), plan (describe_plan). Inputs: `@seed/F` (../shared/seed), `@data/F`
+// tree), inherited (the tree with configuration groups applied), set (the `set` form), plan
+// (describe_plan). Inputs: `@seed/F` (../shared/seed), `@data/F`
 // (tests/data/junos), else relative to the case. PM_GOLDEN_REGEN=1 rewrites expected.out.
 #include <gtest/gtest.h>
 
@@ -77,6 +78,8 @@ std::string run_case(const fs::path& dir) {
     if (!cfg) return "unreadable: " + cfg.error().message + "\n";
     if (mode == "tree") {
       out = format_diagnostics(diags) + "----\n" + dump_tree((*cfg)->root);
+    } else if (mode == "inherited") {
+      out = format_diagnostics(diags) + "----\n" + dump_tree((*cfg)->expanded);
     } else if (mode == "set") {
       out = dump_set((*cfg)->root);
     } else if (mode == "plan") {

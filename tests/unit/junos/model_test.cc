@@ -203,5 +203,201 @@ TEST(Model, SplitUnit) {
   EXPECT_EQ(split_unit("ae0.5"), (std::pair<std::string, std::uint32_t>{"ae0", 5}));
 }
 
+TEST(Model, Inet6FiltersAndAddressesAreReadPerFamily) {
+  auto l = load(
+      "interfaces {\n"
+      "    xe-0/0/0 {\n"
+      "        unit 0 {\n"
+      "            family inet { filter { input f4; } address 192.0.2.1/24; }\n"
+      "            family inet6 {\n"
+      "                filter { input f6; output f6-out; }\n"
+      "                address 2001:db8::1/64;\n"
+      "            }\n"
+      "        }\n"
+      "    }\n"
+      "}\n");
+  EXPECT_EQ(count(l.diags, Severity::kError), 0u) << format_diagnostics(l.diags);
+  const UnitModel* u = l.cfg->model.find_unit("xe-0/0/0", 0);
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->filter(config::Family::kInet, false), "f4");
+  EXPECT_EQ(u->filter(config::Family::kInet, true), "");
+  EXPECT_EQ(u->filter(config::Family::kInet6, false), "f6");
+  EXPECT_EQ(u->filter(config::Family::kInet6, true), "f6-out");
+  EXPECT_EQ(u->filter_location(config::Family::kInet6, true).line, 6);
+  EXPECT_EQ(u->filter_location(config::Family::kInet6, true).column, 43);
+  EXPECT_TRUE(u->has_family_inet6);
+  ASSERT_EQ(u->inet6_addresses.size(), 1u);
+  EXPECT_EQ(u->inet6_addresses[0].to_string(), "2001:db8::1/64");
+  EXPECT_EQ(u->inet_addresses.size(), 1u);
+  auto wrong =
+      load("interfaces { xe-0/0/0 { unit 0 { family inet6 { address 192.0.2.1/24; } } } }");
+  EXPECT_EQ(
+      find_diags(wrong.diags, Severity::kError, "is an IPv4 address under 'family inet6'").size(),
+      1u);
+}
+
+TEST(Model, SameFilterNameInBothFamiliesIsTwoFilters) {
+  auto l = load(
+      "firewall { family inet { filter f { term a { then port-mirror; } } }\n"
+      "           family inet6 { filter f { term b { then accept; } } } }\n");
+  const FilterModel* v4 = l.cfg->model.find_filter("f", config::Family::kInet);
+  const FilterModel* v6 = l.cfg->model.find_filter("f", config::Family::kInet6);
+  ASSERT_NE(v4, nullptr);
+  ASSERT_NE(v6, nullptr);
+  EXPECT_EQ(v4->filter.terms[0].name, "a");
+  EXPECT_EQ(v6->filter.terms[0].name, "b");
+}
+
+TEST(Model, ScaledNumbers) {
+  EXPECT_EQ(parse_scaled("10m"), 10'000'000u);
+  EXPECT_EQ(parse_scaled("100k"), 100'000u);
+  EXPECT_EQ(parse_scaled("1g"), 1'000'000'000u);
+  EXPECT_EQ(parse_scaled("10G"), 10'000'000'000u);
+  EXPECT_EQ(parse_scaled("2.5g"), 2'500'000'000u);
+  EXPECT_EQ(parse_scaled("32000"), 32'000u);
+  EXPECT_FALSE(parse_scaled("10x"));
+  EXPECT_FALSE(parse_scaled("m"));
+  EXPECT_FALSE(parse_scaled("1.5"));
+  EXPECT_FALSE(parse_scaled("99999999999999999999g"));
+}
+
+TEST(Model, PolicersInBitsPerSecondAndBytes) {
+  auto l = load(
+      "firewall {\n"
+      "    policer p10 {\n"
+      "        if-exceeding { bandwidth-limit 10m; burst-size-limit 100k; }\n"
+      "        then discard;\n"
+      "    }\n"
+      "    policer pct { if-exceeding { bandwidth-percent 5; burst-size-limit 1m; } then discard; "
+      "}\n"
+      "    policer pps { if-exceeding-pps { pps-limit 20k; packet-burst 500; } then discard; }\n"
+      "    policer mark { if-exceeding { bandwidth-limit 1g; burst-size-limit 1500; }\n"
+      "                   then loss-priority high; }\n"
+      "    filter f { term t { then { port-mirror; policer p10; } } }\n"
+      "}\n");
+  EXPECT_EQ(count(l.diags, Severity::kError), 0u) << format_diagnostics(l.diags);
+  const PolicerModel* p = l.cfg->model.find_policer("p10");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->bandwidth_bps, 10'000'000u);
+  EXPECT_EQ(p->burst_bytes, 100'000u);
+  EXPECT_TRUE(p->discard);
+  EXPECT_EQ(p->location.line, 2);
+  EXPECT_EQ(l.cfg->model.find_policer("pct")->bandwidth_percent, 5u);
+  EXPECT_EQ(l.cfg->model.find_policer("pct")->burst_bytes, 1'000'000u);
+  EXPECT_EQ(l.cfg->model.find_policer("pps")->pps, 20'000u);
+  EXPECT_EQ(l.cfg->model.find_policer("pps")->packet_burst, 500u);
+  EXPECT_FALSE(l.cfg->model.find_policer("mark")->discard);
+  const FilterModel* f = l.cfg->model.find_filter("f");
+  EXPECT_EQ(f->terms[0].policer, "p10");
+  EXPECT_TRUE(f->terms[0].has_policer);
+  EXPECT_EQ(f->terms[0].policer_location.line, 10);
+}
+
+TEST(Model, PolicerValueErrorsHaveLocations) {
+  struct Case {
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {"bandwidth-limit 10q; burst-size-limit 1m;", "bandwidth-limit '10q' is not a number"},
+      {"bandwidth-limit 1k; burst-size-limit 1m;", "bandwidth-limit 1k is out of range"},
+      {"bandwidth-limit 10m; burst-size-limit 100;", "burst-size-limit 100 is out of range"},
+      {"bandwidth-percent 0; burst-size-limit 1m;", "bandwidth-percent 0 is out of range"},
+      {"bandwidth-percent 101; burst-size-limit 1m;", "bandwidth-percent 101 is out of range"},
+      {"bandwidth-limit 10m;", "'if-exceeding' needs 'burst-size-limit'"},
+      {"burst-size-limit 1m;", "needs 'bandwidth-limit' or 'bandwidth-percent'"},
+      {"bandwidth-limit 10m; bandwidth-percent 5; burst-size-limit 1m;", "exclude each other"},
+  };
+  for (const auto& c : cases) {
+    auto l = load(std::string("firewall {\n    policer p {\n        if-exceeding { ") + c.body +
+                  " }\n        then discard;\n    }\n}\n");
+    auto d = find_diags(l.diags, Severity::kError, c.message);
+    ASSERT_EQ(d.size(), 1u) << c.body << "\n" << format_diagnostics(l.diags);
+    EXPECT_EQ(d[0]->location.line, 3) << c.body;
+  }
+}
+
+TEST(Model, TermWithAnUndefinedPolicerIsAnErrorAtTheName) {
+  auto l = load(
+      "firewall {\n"
+      "    filter f {\n"
+      "        term t {\n"
+      "            then { port-mirror; policer nobody; }\n"
+      "        }\n"
+      "    }\n"
+      "}\n");
+  auto d = find_diags(l.diags, Severity::kError, "uses policer 'nobody', which is not defined");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0]->location.line, 4);
+  EXPECT_EQ(d[0]->location.column, 41);
+}
+
+TEST(Model, ChassisPortMirrorInstanceBindings) {
+  auto l = load(
+      "chassis {\n"
+      "    fpc 1 {\n"
+      "        port-mirror-instance A;\n"
+      "        port-mirror-instance B;\n"
+      "        pic 2 { port-mirror-instance C; }\n"
+      "    }\n"
+      "}\n");
+  const auto& b = l.cfg->model.instance_bindings;
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].fpc, 1u);
+  EXPECT_FALSE(b[0].pic);
+  EXPECT_EQ(b[0].instance, "A");
+  EXPECT_EQ(b[0].location.line, 3);
+  EXPECT_EQ(b[1].instance, "B");
+  EXPECT_EQ(b[2].instance, "C");
+  EXPECT_EQ(b[2].pic, 2u);
+  auto set = load(
+      "set chassis fpc 1 port-mirror-instance A\nset chassis fpc 1 port-mirror-instance B\n"
+      "set chassis fpc 1 pic 2 port-mirror-instance C\n");
+  ASSERT_EQ(set.cfg->model.instance_bindings.size(), 3u);
+  EXPECT_EQ(set.cfg->model.instance_bindings[2].pic, 2u);
+}
+
+TEST(Model, InterfaceSpeedFromStatementOrName) {
+  auto l = load(
+      "interfaces {\n"
+      "    ge-0/0/1 { speed 100m; unit 0; }\n"
+      "    ge-0/0/2 { unit 0; }\n"
+      "    et-0/0/3 { speed 2.5g; }\n"
+      "    xe-0/0/4 { speed auto; }\n"
+      "    ge-0/0/5 { speed fast; }\n"
+      "}\n");
+  const RouterModel& m = l.cfg->model;
+  InterfaceSpeed one = m.speed("ge-0/0/1");
+  EXPECT_EQ(one.bps, 100'000'000u);
+  EXPECT_TRUE(one.configured);
+  EXPECT_FALSE(one.high);
+  EXPECT_EQ(one.text, "100 Mb/s");
+  EXPECT_EQ(one.location.line, 2);
+  InterfaceSpeed two = m.speed("ge-0/0/2");
+  EXPECT_EQ(two.bps, 1'000'000'000u);
+  EXPECT_FALSE(two.configured);
+  EXPECT_TRUE(two.high);
+  EXPECT_EQ(m.speed("et-0/0/3").text, "2.5 Gb/s");
+  EXPECT_EQ(m.speed("xe-0/0/4").bps, 10'000'000'000u) << "auto: the name decides";
+  EXPECT_FALSE(m.speed("xe-0/0/4").configured);
+  EXPECT_EQ(find_diags(l.diags, Severity::kError, "speed 'fast' is not a speed").size(), 1u);
+  EXPECT_EQ(m.speed("t1-1/0/3:3").bps, 1'544'000u);
+  EXPECT_EQ(m.speed("lo0").bps, 0u);
+}
+
+TEST(Model, FpcPicPortOfInterfaceNames) {
+  std::uint32_t f = 0;
+  std::uint32_t p = 0;
+  std::uint32_t n = 0;
+  EXPECT_TRUE(parse_fpc_pic_port("ge-1/2/3", f, p, n));
+  EXPECT_EQ(f, 1u);
+  EXPECT_EQ(p, 2u);
+  EXPECT_EQ(n, 3u);
+  EXPECT_TRUE(parse_fpc_pic_port("t1-1/0/3:3", f, p, n));
+  EXPECT_EQ(f, 1u);
+  EXPECT_FALSE(parse_fpc_pic_port("ae0", f, p, n));
+  EXPECT_FALSE(parse_fpc_pic_port("ge-1/2", f, p, n));
+  EXPECT_FALSE(parse_fpc_pic_port("ge-1/2/3:", f, p, n));
+}
+
 }  // namespace
 }  // namespace portmirror::junos::test

@@ -224,9 +224,28 @@ TEST(Parser, ElisionLinesAreSkippedWithANote) {
   EXPECT_EQ(find_diags(p.diags, Severity::kNote, "elided").size(), 1u);
 }
 
-TEST(Parser, GroupsAreFlaggedAsUnsupported) {
+// Groups were flagged as unsupported until issue 6's second round; now a group holds any top-level
+// hierarchy (parsed with the same schema) and `apply-groups` exists at every level.
+TEST(Parser, GroupsAreParsedWithTheTopLevelSchema) {
   auto p = parse("groups { g { interfaces { <*> { mtu 1500; } } } }\napply-groups g;\n");
-  EXPECT_EQ(find_diags(p.diags, Severity::kWarning, "groups are not expanded").size(), 2u);
+  EXPECT_EQ(count(p.diags, Severity::kWarning), 0u);
+  EXPECT_EQ(count(p.diags, Severity::kError), 0u);
+  const Node* mtu = p.root.find("groups")->find("g")->find("interfaces")->find("<*>")->find("mtu");
+  ASSERT_NE(mtu, nullptr);
+  EXPECT_EQ(mtu->value(), "1500");
+  EXPECT_FALSE(mtu->unknown);
+  const Node* apply = p.root.find("apply-groups");
+  ASSERT_NE(apply, nullptr);
+  EXPECT_EQ(apply->values, (std::vector<std::string>{"g"}));
+  auto nested = parse(
+      "interfaces { ge-0/0/0 { apply-groups [ a b ]; unit 0 { apply-groups-except a; } } }\n"
+      "groups { g { bogus 1; } }\n");
+  EXPECT_EQ(nested.root.find("interfaces")->find("ge-0/0/0")->find("apply-groups")->values,
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(
+      find_diags(nested.diags, Severity::kWarning, "unknown statement 'bogus' in [edit groups g]")
+          .size(),
+      1u);
 }
 
 TEST(Parser, SetFormIsDetectedAndBracesInItAreErrors) {

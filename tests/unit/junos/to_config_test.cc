@@ -1,6 +1,7 @@
 // to_config: the mirror plan exactly as the configuration says (issue 6 "Running from it").
 #include <gtest/gtest.h>
 
+#include "portmirror/source/term_matcher.h"
 #include "test_support.h"
 
 namespace portmirror::junos::test {
@@ -170,6 +171,235 @@ TEST(ToConfig, DescribePlanSpeaksPlainWords) {
   EXPECT_NE(text.find("-> tunnel gr-0/2/0.100: GRE carrying the IP packet, from 192.168.50.10 to "
                       "192.168.51.20, TTL 10, no key"),
             std::string::npos);
+}
+
+std::string clean() {
+  return read_file(data("clean/router.conf"));
+}
+
+std::string replaced(std::string s, const std::string& from, const std::string& to) {
+  auto p = s.find(from);
+  EXPECT_NE(p, std::string::npos) << "test bug: '" << from << "' not in the text";
+  if (p != std::string::npos) s.replace(p, from.size(), to);
+  return s;
+}
+
+struct Planned {
+  config::MirrorConfig plan;
+  std::vector<Diagnostic> diags;
+};
+
+Planned plan_of(const std::string& text, std::vector<std::pair<std::string, std::string>> map) {
+  Planned p;
+  auto cfg = load_text("p.conf", text, ParseOptions{}, p.diags);
+  LoadOptions lo;
+  lo.interface_map = std::move(map);
+  p.plan = to_mirror_config(*cfg, lo, p.diags);
+  return p;
+}
+
+std::string with_policer(const std::string& policer_body, const std::string& iface = "") {
+  std::string s = clean();
+  if (!iface.empty()) {
+    for (auto p = s.find("t1-1/0/3:3"); p != std::string::npos; p = s.find("t1-1/0/3:3", p)) {
+      s.replace(p, 10, iface);
+    }
+  }
+  s = replaced(s, "port-mirror;", "port-mirror;\n                    policer p;");
+  return replaced(s, "firewall {\n", "firewall {\n    policer p {\n" + policer_body + "    }\n");
+}
+
+TEST(ToConfig, TermPolicerBecomesTheInstancePolicer) {
+  Planned p = plan_of(with_policer("        if-exceeding {\n"
+                                   "            bandwidth-limit 10m;\n"
+                                   "            burst-size-limit 100k;\n"
+                                   "        }\n"
+                                   "        then discard;\n"),
+                      {{"t1-1/0/3:3", "eth1"}});
+  EXPECT_FALSE(has_errors(p.diags)) << format_diagnostics(p.diags);
+  ASSERT_EQ(p.plan.instances.size(), 1u);
+  EXPECT_EQ(p.plan.instances[0].policer, (config::PolicerConfig{0, 10'000'000, 0, 100'000}));
+  EXPECT_NE(describe_plan(p.plan).find("policer: copies limited to 10 Mbit/s (10000000 bit/s), "
+                                       "burst 100000 bytes"),
+            std::string::npos)
+      << describe_plan(p.plan);
+  // Without a policer the plan says so (portmirror mirror then applies its default).
+  Planned none = plan_of(clean(), {{"t1-1/0/3:3", "eth1"}});
+  EXPECT_EQ(none.plan.instances[0].policer, config::PolicerConfig{});
+  EXPECT_NE(describe_plan(none.plan).find("policer: none"), std::string::npos);
+}
+
+TEST(ToConfig, PacketsPerSecondPolicer) {
+  Planned p = plan_of(with_policer("        if-exceeding-pps {\n"
+                                   "            pps-limit 20k;\n"
+                                   "            packet-burst 500;\n"
+                                   "        }\n"
+                                   "        then discard;\n"),
+                      {{"t1-1/0/3:3", "eth1"}});
+  EXPECT_FALSE(has_errors(p.diags)) << format_diagnostics(p.diags);
+  EXPECT_EQ(p.plan.instances[0].policer, (config::PolicerConfig{20'000, 0, 500, 0}));
+}
+
+TEST(ToConfig, BandwidthPercentIsOfTheBoundInterfacesSpeed) {
+  const std::string body =
+      "        if-exceeding {\n"
+      "            bandwidth-percent 10;\n"
+      "            burst-size-limit 1m;\n"
+      "        }\n"
+      "        then discard;\n";
+  // ge- by name: 1 Gb/s.
+  Planned ge = plan_of(with_policer(body, "ge-1/0/3"), {{"ge-1/0/3", "eth1"}});
+  EXPECT_EQ(ge.plan.instances[0].policer.bits_per_second, 100'000'000u)
+      << format_diagnostics(ge.diags);
+  EXPECT_EQ(ge.plan.instances[0].policer.burst_bytes, 1'000'000u);
+  // The speed statement wins over the name.
+  std::string slow = replaced(with_policer(body, "ge-1/0/3"), "        description Customer-A;\n",
+                              "        description Customer-A;\n        speed 100m;\n");
+  Planned s = plan_of(slow, {{"ge-1/0/3", "eth1"}});
+  EXPECT_EQ(s.plan.instances[0].policer.bits_per_second, 10'000'000u);
+  // Unknown speed (an aggregate): not enforced, and said so at the term's policer.
+  Planned ae = plan_of(with_policer(body, "ae0"), {{"ae0", "eth1"}});
+  EXPECT_EQ(ae.plan.instances[0].policer, config::PolicerConfig{});
+  auto w = find_diags(ae.diags, Severity::kWarning,
+                      "policer p is 'bandwidth-percent 10', but the speed of ae0.0 is not known");
+  ASSERT_EQ(w.size(), 1u) << format_diagnostics(ae.diags);
+  EXPECT_EQ(w[0]->location.line, 77);
+}
+
+TEST(ToConfig, PolicerThatOnlyRemarksIsNotEnforced) {
+  Planned p = plan_of(with_policer("        if-exceeding {\n"
+                                   "            bandwidth-limit 10m;\n"
+                                   "            burst-size-limit 100k;\n"
+                                   "        }\n"
+                                   "        then loss-priority high;\n"),
+                      {{"t1-1/0/3:3", "eth1"}});
+  EXPECT_EQ(p.plan.instances[0].policer, config::PolicerConfig{});
+  EXPECT_EQ(find_diags(p.diags, Severity::kWarning, "policer p has no 'then discard'").size(), 1u);
+}
+
+TEST(ToConfig, PolicedAndUnpolicedTermsShareTheInstancePolicer) {
+  std::string s = with_policer(
+      "        if-exceeding {\n"
+      "            bandwidth-limit 10m;\n"
+      "            burst-size-limit 100k;\n"
+      "        }\n"
+      "        then discard;\n");
+  s = replaced(s, "            term 5-accept_all {\n                then accept;",
+               "            term 5-accept_all {\n                then port-mirror;");
+  Planned p = plan_of(s, {{"t1-1/0/3:3", "eth1"}});
+  EXPECT_EQ(p.plan.instances[0].policer.bits_per_second, 10'000'000u);
+  EXPECT_EQ(find_diags(p.diags, Severity::kWarning,
+                       "term 5-accept_all mirrors to the global instance without a policer, but "
+                       "term 0-capture polices its copies to 10 Mbit/s")
+                .size(),
+            1u)
+      << format_diagnostics(p.diags);
+}
+
+TEST(ToConfig, Inet6FiltersAreBoundAndMirrorToTheInet6Instance) {
+  const std::string text =
+      "interfaces {\n"
+      "    gr-0/0/10 { unit 0 { tunnel { source 198.51.100.1; destination 203.0.113.7; }\n"
+      "                         family inet { address 10.255.0.1/30; } } }\n"
+      "    xe-0/0/0 { unit 0 { family inet { filter { input edge; } }\n"
+      "                        family inet6 { filter { input edge; output only6; } } } }\n"
+      "}\n"
+      "forwarding-options { port-mirroring {\n"
+      "    family inet { output { interface gr-0/0/10.0; } }\n"
+      "    family inet6 { input { rate 5; } output { interface gr-0/0/10.0; } }\n"
+      "} }\n"
+      "firewall {\n"
+      "    family inet { filter edge { term a { then port-mirror; } } }\n"
+      "    family inet6 { filter edge { term b { then port-mirror; } }\n"
+      "                   filter only6 { term c { from { source-address { 2001:db8::/32; } }\n"
+      "                                           then port-mirror; } } }\n"
+      "}\n";
+  Planned p = plan_of(text, {{"xe-0/0/0", "eth0"}});
+  EXPECT_FALSE(has_errors(p.diags)) << format_diagnostics(p.diags);
+  ASSERT_EQ(p.plan.interfaces.size(), 3u);
+  EXPECT_EQ(p.plan.interfaces[0],
+            (config::InterfaceBinding{"eth0", "xe-0/0/0.0", config::Direction::kInput, "edge"}));
+  EXPECT_EQ(
+      p.plan.interfaces[1],
+      (config::InterfaceBinding{"eth0", "xe-0/0/0.0", config::Direction::kInput, "edge inet6"}));
+  EXPECT_EQ(p.plan.interfaces[2],
+            (config::InterfaceBinding{"eth0", "xe-0/0/0.0", config::Direction::kOutput, "only6"}));
+  ASSERT_EQ(p.plan.filters.size(), 3u);
+  EXPECT_EQ(p.plan.filters[0].name, "edge");
+  EXPECT_EQ(p.plan.filters[0].terms[0].mirror_instance, "");
+  EXPECT_EQ(p.plan.filters[1].name, "edge inet6");
+  EXPECT_EQ(p.plan.filters[1].family, config::Family::kInet6);
+  EXPECT_EQ(p.plan.filters[1].terms[0].mirror_instance, "(global) inet6");
+  EXPECT_EQ(p.plan.filters[2].name, "only6") << "no inet twin, no suffix";
+  EXPECT_EQ(p.plan.filters[2].terms[0].mirror_instance, "(global) inet6");
+  ASSERT_EQ(p.plan.instances.size(), 2u);
+  EXPECT_EQ(p.plan.instances[0].name, "");
+  EXPECT_EQ(p.plan.instances[1].name, "(global) inet6");
+  EXPECT_EQ(p.plan.instances[1].family, config::Family::kInet6);
+  EXPECT_EQ(p.plan.instances[1].rate, 5u);
+  // The mirror source resolves every term's instance by name.
+  std::vector<std::string> names;
+  for (const auto& i : p.plan.instances) names.push_back(i.name);
+  for (const auto& f : p.plan.filters) {
+    auto m = source::TermMatcher::compile(f, names);
+    EXPECT_TRUE(m) << f.name << ": " << m.error().message;
+  }
+  // A unit whose only filter is inet6 can be mapped.
+  const std::string v6only = replaced(text, "family inet { filter { input edge; } }", "");
+  Planned q = plan_of(v6only, {{"xe-0/0/0", "eth0"}});
+  EXPECT_FALSE(has_errors(q.diags)) << format_diagnostics(q.diags);
+  EXPECT_EQ(q.plan.interfaces.size(), 2u);
+}
+
+TEST(ToConfig, TermOfAFamilyTheInstanceLacksIsNotMirrored) {
+  const std::string text =
+      "interfaces {\n"
+      "    gr-0/0/10 { unit 0 { tunnel { source 198.51.100.1; destination 203.0.113.7; }\n"
+      "                         family inet { address 10.255.0.1/30; } } }\n"
+      "    xe-0/0/0 { unit 0 { family inet6 { filter { input f6; } } } }\n"
+      "}\n"
+      "forwarding-options { port-mirroring { family inet { output { interface gr-0/0/10.0; } } "
+      "} }\n"
+      "firewall { family inet6 { filter f6 { term t { then port-mirror; } } } }\n";
+  Planned p = plan_of(text, {{"xe-0/0/0", "eth0"}});
+  ASSERT_EQ(p.plan.filters.size(), 1u);
+  EXPECT_FALSE(p.plan.filters[0].terms[0].port_mirror);
+  EXPECT_EQ(find_diags(p.diags, Severity::kWarning,
+                       "has no 'family inet6', so the plan does not "
+                       "mirror this term's packets")
+                .size(),
+            1u);
+}
+
+TEST(ToConfig, GroupsGiveTheSamePlanInBothSyntaxes) {
+  const std::string hier =
+      "groups { G { interfaces { <ge-*> { unit <*> { family inet { filter { input f; } } } } }\n"
+      "             forwarding-options { port-mirroring { family inet { output { interface "
+      "gr-0/0/10.0; } } } } } }\n"
+      "apply-groups G;\n"
+      "interfaces { gr-0/0/10 { unit 0 { tunnel { source 198.51.100.1; destination 203.0.113.7; "
+      "} family inet { address 10.255.0.1/30; } } }\n"
+      "             ge-0/0/1 { unit 0 { family inet; } } }\n"
+      "firewall { family inet { filter f { term t { then port-mirror; } } } }\n";
+  const std::string set =
+      "set groups G interfaces <ge-*> unit <*> family inet filter input f\n"
+      "set groups G forwarding-options port-mirroring family inet output interface gr-0/0/10.0\n"
+      "set apply-groups G\n"
+      "set interfaces gr-0/0/10 unit 0 tunnel source 198.51.100.1\n"
+      "set interfaces gr-0/0/10 unit 0 tunnel destination 203.0.113.7\n"
+      "set interfaces gr-0/0/10 unit 0 family inet address 10.255.0.1/30\n"
+      "set interfaces ge-0/0/1 unit 0 family inet\n"
+      "set firewall family inet filter f term t then port-mirror\n";
+  Planned h = plan_of(hier, {{"ge-0/0/1", "eth1"}});
+  Planned s = plan_of(set, {{"ge-0/0/1", "eth1"}});
+  EXPECT_FALSE(has_errors(h.diags)) << format_diagnostics(h.diags);
+  EXPECT_FALSE(has_errors(s.diags)) << format_diagnostics(s.diags);
+  expect_same_plan(h.plan, s.plan);
+  ASSERT_EQ(h.plan.interfaces.size(), 1u);
+  EXPECT_EQ(h.plan.interfaces[0].filter, "f");
+  ASSERT_EQ(h.plan.instances.size(), 1u);
+  ASSERT_EQ(h.plan.instances[0].outputs.size(), 1u);
+  EXPECT_EQ(h.plan.instances[0].outputs[0].name, "gr-0/0/10.0");
 }
 
 }  // namespace
