@@ -578,8 +578,10 @@ int run_lab(const LabOptions& o) {
       "portmirror", "capture", "--listen", kCaptureServer, "--allow",
       fmt::format("{}/32", kTunnelSource), "-n", "--stats-json",
       workdir + "/capture-display-stats.json",
-      // The UDP encapsulations' ports are the first collector's; the lab's tunnel is GRE.
-      "--vxlan-port", "47890", "--geneve-port", "47891", "--tzsp-port", "47892"};
+      // The default UDP ports are the first collector's (port options add to the defaults, so
+      // drop those); the lab's tunnel is GRE.
+      "--no-default-ports", "--vxlan-port", "47890", "--geneve-port", "47891", "--tzsp-port",
+      "47892"};
   const std::string disp_log = workdir + "/capture-display.log";
   std::remove(disp_log.c_str());
 
