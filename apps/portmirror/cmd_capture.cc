@@ -155,7 +155,9 @@ int run_capture(const CaptureFlags& f) {
     co.ring = ro;
   }
   co.count = f.count;
-  co.flush_after_batch = f.write.empty() || f.print;
+  // Text lines and a live `-w -` stream are made visible after each receive batch (a reader
+  // such as `wireshark -k -i -` would otherwise wait for a 1 MiB buffer); files only with -U.
+  co.flush_after_batch = f.write.empty() || f.write == "-" || f.print;
   co.silence_timeout = static_cast<TimestampNs>(f.silence_secs * 1e9);
 
   std::vector<IpPrefix> allow;
