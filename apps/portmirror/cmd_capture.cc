@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "apps/portmirror/commands.h"
+#include "apps/portmirror/sink_options.h"
 #include "portmirror/base/exit_codes.h"
 #include "portmirror/io/bpf_filter.h"
 #include "portmirror/io/capture_loop.h"
@@ -31,19 +32,9 @@ struct CaptureFlags {
   std::vector<std::string> pins;
   std::string iface;
   std::uint32_t ring_mb = 64;
-  std::vector<std::uint16_t> vxlan_ports;
-  std::vector<std::uint16_t> geneve_ports;
-  std::vector<std::uint16_t> tzsp_ports;
   bool no_ipv6 = false;
   std::string write;
-  std::string format = "pcapng";
-  std::string linktype = "ethernet";
-  std::string split_by = "none";
-  std::string split_pattern;
-  double rotate_mb = 0;
-  std::uint32_t rotate_secs = 0;
-  std::uint32_t ring_files = 0;
-  bool unbuffered = false;
+  SinkFlags sink;  // shared with decap (sink_options.h)
   bool print = false;
   bool no_promisc = false;
   bool numeric = false;
@@ -51,12 +42,7 @@ struct CaptureFlags {
   bool quiet = false;
   int verbose = 0;
   std::string user;
-  std::string stats_json;
   double silence_secs = 10;
-  std::string depth = "1";
-  bool strict = false;
-  bool dedup = false;
-  std::string timestamps = "capture";
   std::uint32_t rcvbuf_mb = 64;
   std::vector<std::string> expression;
 };
@@ -138,6 +124,13 @@ Result<void> write_capture_json(const std::string& path, io::CaptureLoop& loop,
   return {};
 }
 
+// The UDP ports capture opens sockets for unless --no-default-ports (decap also decodes 8472, the
+// Linux VXLAN default: a socket there would clash with such a device on this host).
+UdpPorts capture_default_ports() {
+  const io::SocketSourceOptions d;
+  return UdpPorts{d.vxlan_ports, d.geneve_ports, d.tzsp_ports};
+}
+
 int run_capture(const CaptureFlags& f) {
   // --- what to receive -------------------------------------------------------------------------
   io::CaptureOptions co;
@@ -146,9 +139,10 @@ int run_capture(const CaptureFlags& f) {
     if (!a) return usage(fmt::format("--listen {}: not an IPv4 or IPv6 address", f.listen));
     co.sockets.listen = *a;
   }
-  if (!f.vxlan_ports.empty()) co.sockets.vxlan_ports = f.vxlan_ports;
-  if (!f.geneve_ports.empty()) co.sockets.geneve_ports = f.geneve_ports;
-  if (!f.tzsp_ports.empty()) co.sockets.tzsp_ports = f.tzsp_ports;
+  const UdpPorts ports = effective_ports(f.sink, capture_default_ports());
+  co.sockets.vxlan_ports = ports.vxlan;
+  co.sockets.geneve_ports = ports.geneve;
+  co.sockets.tzsp_ports = ports.tzsp;
   co.sockets.ipv6 = !f.no_ipv6;
   co.sockets.rcvbuf_bytes = static_cast<int>(std::min<std::uint32_t>(f.rcvbuf_mb, 1024) << 20);
   if (!f.iface.empty()) {
@@ -161,7 +155,9 @@ int run_capture(const CaptureFlags& f) {
     co.ring = ro;
   }
   co.count = f.count;
-  co.flush_after_batch = f.write.empty() || f.print;
+  // Text lines and a live `-w -` stream are made visible after each receive batch (a reader
+  // such as `wireshark -k -i -` would otherwise wait for a 1 MiB buffer); files only with -U.
+  co.flush_after_batch = f.write.empty() || f.write == "-" || f.print;
   co.silence_timeout = static_cast<TimestampNs>(f.silence_secs * 1e9);
 
   std::vector<IpPrefix> allow;
@@ -180,26 +176,7 @@ int run_capture(const CaptureFlags& f) {
 
   // --- pipeline options (shared with decap) ---------------------------------------------------
   io::PipelineOptions po;
-  po.decap.vxlan_ports = co.sockets.vxlan_ports;
-  po.decap.geneve_ports = co.sockets.geneve_ports;
-  po.decap.tzsp_ports = co.sockets.tzsp_ports;
-  if (f.depth == "all") {
-    po.decap.depth = collector::kMaxEncapDepth;
-  } else {
-    int d = std::atoi(f.depth.c_str());
-    if (d < 1 || d > collector::kMaxEncapDepth) {
-      return usage(
-          fmt::format("--depth {}: expected 1..{} or all", f.depth, collector::kMaxEncapDepth));
-    }
-    po.decap.depth = d;
-  }
-  po.decap.strict = f.strict;
-  po.dedup = f.dedup;
-  if (f.timestamps == "erspan") {
-    po.timestamps = io::TimestampSource::kErspan;
-  } else if (f.timestamps != "capture") {
-    return usage("--timestamps: expected capture or erspan");
-  }
+  if (auto r = apply_pipeline_options(f.sink, ports, po); !r) return fail(r.error());
 
   // The filter is compiled before anything is opened: a bad filter is a usage error, not a
   // half-started collector.
@@ -207,34 +184,9 @@ int run_capture(const CaptureFlags& f) {
   auto filter = io::InnerFilter::compile(expr);
   if (!filter) return fail(filter.error());
 
-  io::SinkOptions so;
-  so.path = f.write;
-  if (f.format == "pcap") {
-    so.format = io::FileFormat::kPcap;
-  } else if (f.format == "pcap-ns" || f.format == "pcapns") {
-    so.format = io::FileFormat::kPcapNs;
-  } else if (f.format == "pcapng") {
-    so.format = io::FileFormat::kPcapng;
-  } else {
-    return usage("--format: expected pcap, pcap-ns or pcapng");
-  }
-  if (f.linktype == "native") {
-    so.link_policy = io::LinkTypePolicy::kNative;
-  } else if (f.linktype != "ethernet") {
-    return usage("--linktype: expected ethernet or native");
-  }
-  if (f.split_by == "sender") {
-    so.split = io::SplitBy::kSender;
-  } else if (f.split_by == "session") {
-    so.split = io::SplitBy::kSession;
-  } else if (f.split_by != "none") {
-    return usage("--split-by: expected none, sender or session");
-  }
-  so.split_pattern = f.split_pattern;
-  so.rotate_bytes = static_cast<std::uint64_t>(f.rotate_mb * 1'000'000);
-  so.rotate_seconds = f.rotate_secs;
-  so.ring_files = f.ring_files;
-  so.flush_each_packet = f.unbuffered;
+  auto sink_options = to_sink_options(f.sink, f.write);
+  if (!sink_options) return fail(sink_options.error());
+  io::SinkOptions& so = *sink_options;
   so.filter_text = expr;
   if (f.print && (f.write.empty() || f.write == "-")) {
     return usage("--print needs -w FILE (a file, not standard output)");
@@ -255,14 +207,14 @@ int run_capture(const CaptureFlags& f) {
   to.quiet = f.quiet;
   to.verbose = f.verbose;
   if (f.write.empty()) {
-    sink = std::make_unique<io::TextSink>(to, stdout, f.unbuffered);
+    sink = std::make_unique<io::TextSink>(to, stdout, f.sink.flush_each);
   } else {
     auto s = io::open_sink(so);
     if (!s) return fail(s.error());
     sink = std::move(*s);
     if (f.print) {
       sink = std::make_unique<io::TeeSink>(
-          std::move(sink), std::make_unique<io::TextSink>(to, stdout, f.unbuffered));
+          std::move(sink), std::make_unique<io::TextSink>(to, stdout, f.sink.flush_each));
     }
   }
   io::Pipeline pipeline(po, *sink, filter->get());
@@ -286,8 +238,8 @@ int run_capture(const CaptureFlags& f) {
                          [&] { print_stats(log, **loop, pipeline, admission); });
   bool closed = pipeline.finish();
   print_stats(log, **loop, pipeline, admission);
-  if (!f.stats_json.empty()) {
-    if (auto r = write_capture_json(f.stats_json, **loop, pipeline, admission); !r) {
+  if (!f.sink.stats_json.empty()) {
+    if (auto r = write_capture_json(f.sink.stats_json, **loop, pipeline, admission); !r) {
       return fail(r.error());
     }
   }
@@ -316,20 +268,10 @@ Runner add_capture_command(CLI::App& app) {
   c->add_option("--ring-size", f->ring_mb, "sniff mode ring size in MB (default 64)");
   c->add_flag("-p,--no-promiscuous-mode", f->no_promisc,
               "sniff mode: do not put IFACE in promiscuous mode");
-  c->add_option("--vxlan-port", f->vxlan_ports, "VXLAN UDP port (repeatable; default 4789)");
-  c->add_option("--geneve-port", f->geneve_ports, "Geneve UDP port (repeatable; default 6081)");
-  c->add_option("--tzsp-port", f->tzsp_ports, "TZSP UDP port (repeatable; default 37008)");
   c->add_flag("--no-ipv6", f->no_ipv6, "do not open IPv6 sockets");
   c->add_option("--rcvbuf", f->rcvbuf_mb, "socket receive buffer in MB (default 64)");
   c->add_option("-w", f->write, "write inner packets to FILE ('-' = standard output)");
-  c->add_option("--format", f->format, "pcapng (default), pcap, pcap-ns");
-  c->add_option("--linktype", f->linktype, "ethernet (default) or native");
-  c->add_option("--split-by", f->split_by, "none, sender or session");
-  c->add_option("--split-pattern", f->split_pattern, "file name pattern for --split-by");
-  c->add_option("-C", f->rotate_mb, "rotate output after SIZE MB");
-  c->add_option("-G", f->rotate_secs, "rotate output every SECONDS");
-  c->add_option("-W", f->ring_files, "keep at most COUNT files (ring)");
-  c->add_flag("-U", f->unbuffered, "flush after every packet");
+  add_sink_options(c, f->sink, capture_default_ports());
   c->add_flag("--print", f->print,
               "with -w FILE, also print one line per packet (tcpdump --print)");
   c->add_flag("-n", f->numeric, "numeric ports (host names are never resolved)");
@@ -337,13 +279,8 @@ Runner add_capture_command(CLI::App& app) {
   c->add_flag("-q", f->quiet, "quick output");
   c->add_flag("-v", f->verbose, "verbose output (repeatable)");
   c->add_option("-Z", f->user, "drop privileges to USER after opening the sockets");
-  c->add_option("--stats-json", f->stats_json, "write final statistics as JSON to FILE");
   c->add_option("--silence-timeout", f->silence_secs,
                 "report a session silent after SECS without packets (default 10; 0 = never)");
-  c->add_option("--depth", f->depth, "tunnel layers to strip: N or all (default 1)");
-  c->add_flag("--strict", f->strict, "reject reserved bits and bad GRE checksums");
-  c->add_flag("--dedup", f->dedup, "drop second copies (same session and sequence number)");
-  c->add_option("--timestamps", f->timestamps, "capture (default) or erspan");
   c->add_option("expression", f->expression, "tcpdump filter on the inner packets");
   return [f] {
     std::signal(SIGPIPE, SIG_IGN);  // a closed `-w -` reader becomes a write error, not a kill

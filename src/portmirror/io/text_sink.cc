@@ -6,6 +6,9 @@
 #include <cstring>
 #include <ctime>
 #include <string_view>
+#include <utility>
+
+#include "portmirror/wire/checksum.h"
 
 namespace portmirror::io {
 
@@ -142,10 +145,82 @@ void tcp_flags(Out& o, std::uint8_t fl) noexcept {
   o.c(']');
 }
 
+// tcpdump's ipproto_values (the names -v prints after "proto" / "next-header").
+std::string_view ipproto_name(std::uint8_t p) noexcept {
+  switch (p) {
+    case 0:
+      return "Options";
+    case 1:
+      return "ICMP";
+    case 2:
+      return "IGMP";
+    case 4:
+      return "IPIP";
+    case 6:
+      return "TCP";
+    case 17:
+      return "UDP";
+    case 41:
+      return "IPv6";
+    case 43:
+      return "Routing";
+    case 44:
+      return "Fragment";
+    case 46:
+      return "RSVP";
+    case 47:
+      return "GRE";
+    case 50:
+      return "ESP";
+    case 51:
+      return "AH";
+    case 58:
+      return "ICMPv6";
+    case 59:
+      return "None";
+    case 88:
+      return "EIGRP";
+    case 89:
+      return "OSPF";
+    case 103:
+      return "PIM";
+    case 112:
+      return "VRRP";
+    case 132:
+      return "SCTP";
+    default:
+      return "unknown";
+  }
+}
+
+// tcpdump's in_cksum_shouldbe(): the checksum field value that would have been correct, from the
+// stored one and the (non-zero) verification result.
+std::uint16_t cksum_shouldbe(std::uint16_t stored, std::uint16_t verify) noexcept {
+  std::uint32_t v = std::uint32_t{stored} + verify;
+  v = (v & 0xFFFFu) + (v >> 16);
+  v = (v & 0xFFFFu) + (v >> 16);
+  return static_cast<std::uint16_t>(v);
+}
+
+// Verification sum of a transport segment with the IPv4/IPv6 pseudo-header (RFC 793, RFC 8200
+// §8.1): 0 when the stored checksum is right.
+std::uint16_t pseudo_checksum(const IpAddress& src, const IpAddress& dst, std::uint8_t proto,
+                              ByteSpan segment) noexcept {
+  std::uint32_t sum = wire::checksum_add(src.bytes());
+  sum = wire::checksum_add(dst.bytes(), sum);
+  sum += proto;
+  sum += static_cast<std::uint32_t>(segment.size() & 0xFFFFu) +
+         static_cast<std::uint32_t>(segment.size() >> 16);
+  return wire::checksum_fold(wire::checksum_add(segment, sum));
+}
+
 // Transport layer after IPv4/IPv6. `len` is the transport length from the IP header; `b` what was
 // captured of it.
+// With -v, TCP (and UDP/ICMPv6 over IPv6) checksums are verified as tcpdump -v does: only for an
+// unfragmented datagram captured whole.
 void transport(Out& o, std::uint8_t proto, ByteSpan b, std::uint32_t len, const IpAddress& src,
-               const IpAddress& dst, bool v6, const TextOptions& opt) noexcept {
+               const IpAddress& dst, bool v6, bool fragmented, const TextOptions& opt) noexcept {
+  const bool verify = opt.verbose > 0 && !fragmented && b.size() >= len;
   auto addrs = [&](bool with_ports, std::uint16_t sp, std::uint16_t dp, bool tcp) {
     o.ip(src);
     if (with_ports) {
@@ -169,6 +244,15 @@ void transport(Out& o, std::uint8_t proto, ByteSpan b, std::uint32_t len, const 
       }
       std::uint16_t sp = load_be16(b, 0), dp = load_be16(b, 2), ulen = load_be16(b, 4);
       addrs(true, sp, dp, false);
+      if (verify && v6) {
+        const std::uint16_t bad = pseudo_checksum(src, dst, proto, b.first(len));
+        if (bad != 0) {
+          o.f("[bad udp cksum 0x{:04x} -> 0x{:04x}!] ", load_be16(b, 6),
+              cksum_shouldbe(load_be16(b, 6), bad));
+        } else {
+          o.s("[udp sum ok] ");
+        }
+      }
       std::uint32_t payload = ulen >= 8 ? ulen - 8u : 0u;
       o.f("UDP, length {}", payload);  // the same with -q
       return;
@@ -191,6 +275,15 @@ void transport(Out& o, std::uint8_t proto, ByteSpan b, std::uint32_t len, const 
         return;
       }
       tcp_flags(o, fl);
+      if (verify) {
+        const std::uint16_t bad = pseudo_checksum(src, dst, proto, b.first(len));
+        o.f(", cksum 0x{:04x}", load_be16(b, 16));
+        if (bad != 0) {
+          o.f(" (incorrect -> 0x{:04x})", cksum_shouldbe(load_be16(b, 16), bad));
+        } else {
+          o.s(" (correct)");
+        }
+      }
       if (payload > 0 || (fl & 0x07) != 0) {  // SYN/FIN/RST or data: tcpdump prints seq
         if (payload > 0) {
           o.f(", seq {}:{}", seq, seq + payload);
@@ -215,24 +308,42 @@ void transport(Out& o, std::uint8_t proto, ByteSpan b, std::uint32_t len, const 
       std::uint8_t type = load_u8(b, 0), code = load_u8(b, 1);
       bool echo_req = is6 ? type == 128 : type == 8;
       bool echo_rep = is6 ? type == 129 : type == 0;
+      // ICMPv6 checksums cover a pseudo-header, ICMP's only the message (RFC 4443 §2.3, 792).
+      const std::uint16_t bad = !verify ? 0
+                                : is6   ? pseudo_checksum(src, dst, proto, b.first(len))
+                                        : wire::internet_checksum(b.first(len));
+      if (verify && is6) {
+        if (bad != 0) {
+          o.f("[bad icmp6 cksum 0x{:04x} -> 0x{:04x}!] ", load_be16(b, 2),
+              cksum_shouldbe(load_be16(b, 2), bad));
+        } else {
+          o.s("[icmp6 sum ok] ");
+        }
+      }
       o.s(is6 ? "ICMP6, " : "ICMP ");
       if ((echo_req || echo_rep) && b.size() >= 8) {
-        o.f("echo {}, id {}, seq {}, length {}", echo_req ? "request" : "reply", load_be16(b, 4),
-            load_be16(b, 6), len);
+        o.f("echo {}, id {}, seq {}", echo_req ? "request" : "reply", load_be16(b, 4),
+            load_be16(b, 6));
       } else if (!is6 && type == 3) {
-        o.f("unreachable code {}, length {}", code, len);
+        o.f("unreachable code {}", code);
       } else if (is6 && type == 135) {
-        o.f("neighbor solicitation, length {}", len);
+        o.s("neighbor solicitation");
       } else if (is6 && type == 136) {
-        o.f("neighbor advertisement, length {}", len);
+        o.s("neighbor advertisement");
       } else if (is6 && type == 133) {
-        o.f("router solicitation, length {}", len);
+        o.s("router solicitation");
       } else if (is6 && type == 134) {
-        o.f("router advertisement, length {}", len);
+        o.s("router advertisement");
       } else if (is6 && (type == 143 || type == 131)) {
-        o.f("multicast listener report{}, length {}", type == 143 ? " v2" : "", len);
+        o.f("multicast listener report{}", type == 143 ? " v2" : "");
       } else {
-        o.f("type {}, code {}, length {}", type, code, len);
+        o.f("type {}, code {}", type, code);
+      }
+      // tcpdump -v drops ICMPv6's length, keeps ICMP's, and flags a wrong ICMP checksum.
+      if (!is6 || opt.verbose == 0) o.f(", length {}", len);
+      if (!is6 && bad != 0) {
+        o.f(" (wrong icmp cksum {:x} (->{:x})!)", load_be16(b, 2),
+            cksum_shouldbe(load_be16(b, 2), bad));
       }
       return;
     }
@@ -266,15 +377,29 @@ void ipv4(Out& o, ByteSpan b, const TextOptions& opt) noexcept {
   IpAddress dst = IpAddress::v4(b.subspan(16, 4));
   o.s("IP ");
   if (opt.verbose > 0) {
-    std::string_view pname = proto == 6    ? "TCP"
-                             : proto == 17 ? "UDP"
-                             : proto == 1  ? "ICMP"
-                             : proto == 47 ? "GRE"
-                                           : "";
-    o.f("(tos 0x{:x}, ttl {}, id {}, offset {}, flags [{}], proto {} ({}), length {}) ",
-        load_u8(b, 1), ttl, id, (frag & 0x1fffu) * 8u,
-        (frag & 0x4000) ? "DF" : ((frag & 0x2000) ? "+" : "none"),
-        pname.empty() ? "Unknown" : pname, proto, total);
+    // tcpdump 4.99 ip_print(): the header on this line, the packet on the next one.
+    const std::uint8_t tos = load_u8(b, 1);
+    o.f("(tos 0x{:x}", tos);
+    static constexpr std::string_view kEcn[] = {"", ",ECT(1)", ",ECT(0)", ",CE"};
+    o.s(kEcn[tos & 3u]);
+    if (ttl >= 1) o.f(", ttl {}", ttl);
+    o.f(", id {}, offset {}, flags [", id, (frag & 0x1fffu) * 8u);
+    if ((frag & 0xe000u) == 0) o.s("none");
+    bool sep = false;
+    for (auto [bit, name] : {std::pair{0x2000u, "+"}, {0x4000u, "DF"}, {0x8000u, "rsvd"}}) {
+      if ((frag & bit) == 0) continue;
+      if (sep) o.s(", ");
+      o.s(name);
+      sep = true;
+    }
+    o.f("], proto {} ({}), length {}", ipproto_name(proto), proto, total);
+    if (ihl > 20) o.s(", options (...)");
+    if (ihl >= 20 && ihl <= b.size()) {
+      const std::uint16_t bad = wire::internet_checksum(b.first(ihl));
+      if (bad != 0)
+        o.f(", bad cksum {:x} (->{:x})!", load_be16(b, 10), cksum_shouldbe(load_be16(b, 10), bad));
+    }
+    o.s(")\n    ");
   }
   if (ihl < 20 || ihl > b.size() || total < ihl) {
     o.ip(src);
@@ -292,7 +417,7 @@ void ipv4(Out& o, ByteSpan b, const TextOptions& opt) noexcept {
     return;
   }
   ByteSpan t = b.subspan(ihl, std::min<std::size_t>(b.size() - ihl, tlen));
-  transport(o, proto, t, tlen, src, dst, false, opt);
+  transport(o, proto, t, tlen, src, dst, false, (frag & 0x2000u) != 0, opt);
 }
 
 void ipv6(Out& o, ByteSpan b, const TextOptions& opt) noexcept {
@@ -306,8 +431,15 @@ void ipv6(Out& o, ByteSpan b, const TextOptions& opt) noexcept {
   IpAddress dst = IpAddress::v6(b.subspan(24, 16));
   o.s("IP6 ");
   if (opt.verbose > 0) {
-    o.f("(hlim {}, next-header {}, payload length: {}) ", load_u8(b, 7), nh, plen);
+    // tcpdump 4.99 ip6_print(): one line, class and flow label only when not zero.
+    const std::uint32_t flow = load_be32(b, 0);
+    o.c('(');
+    if ((flow & 0x0ff00000u) != 0) o.f("class 0x{:02x}, ", (flow & 0x0ff00000u) >> 20);
+    if ((flow & 0x000fffffu) != 0) o.f("flowlabel 0x{:05x}, ", flow & 0x000fffffu);
+    o.f("hlim {}, next-header {} ({}) payload length: {}) ", load_u8(b, 7), ipproto_name(nh), nh,
+        plen);
   }
+  bool fragmented = false;
   std::size_t off = 40;
   std::uint32_t len = plen;
   // Skip hop-by-hop, routing, destination options; stop at a non-first fragment.
@@ -321,6 +453,7 @@ void ipv6(Out& o, ByteSpan b, const TextOptions& opt) noexcept {
     } else if (nh == 44) {
       if (off + 8 > b.size()) break;
       bool first = (load_be16(b, off + 2) & 0xfff8u) == 0;
+      fragmented = true;
       nh = load_u8(b, off);
       off += 8;
       len = len >= 8 ? len - 8u : 0u;
@@ -337,10 +470,10 @@ void ipv6(Out& o, ByteSpan b, const TextOptions& opt) noexcept {
   }
   if (off > b.size()) off = b.size();
   ByteSpan t = b.subspan(off, std::min<std::size_t>(b.size() - off, len));
-  transport(o, nh, t, len, src, dst, true, opt);
+  transport(o, nh, t, len, src, dst, true, fragmented, opt);
 }
 
-void arp(Out& o, ByteSpan b) noexcept {
+void arp(Out& o, ByteSpan b, const TextOptions& opt) noexcept {
   if (b.size() < 28 || load_be16(b, 2) != 0x0800 || load_u8(b, 4) != 6 || load_u8(b, 5) != 4) {
     o.s("ARP, [|arp]");
     return;
@@ -348,17 +481,22 @@ void arp(Out& o, ByteSpan b) noexcept {
   std::uint16_t op = load_be16(b, 6);
   IpAddress spa = IpAddress::v4(b.subspan(14, 4));
   IpAddress tpa = IpAddress::v4(b.subspan(24, 4));
+  if (opt.verbose > 0) {
+    o.s("ARP, Ethernet (len 6), IPv4 (len 4), ");
+  } else {
+    o.s("ARP, ");
+  }
   if (op == 1) {
-    o.s("ARP, Request who-has ");
+    o.s("Request who-has ");
     o.ip(tpa);
     o.s(" tell ");
     o.ip(spa);
   } else if (op == 2) {
-    o.s("ARP, Reply ");
+    o.s("Reply ");
     o.ip(spa);
     o.f(" is-at {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[8], b[9], b[10], b[11], b[12], b[13]);
   } else {
-    o.f("ARP, op {}", op);
+    o.f("op {}", op);
   }
   o.f(", length {}", b.size());
 }
@@ -373,7 +511,7 @@ void by_ethertype(Out& o, std::uint16_t et, ByteSpan payload, std::uint32_t wire
       ipv6(o, payload, opt);
       return;
     case 0x0806:
-      arp(o, payload);
+      arp(o, payload, opt);
       return;
     default:
       o.f("ethertype 0x{:04x}, length {}", et, wire_len);
@@ -394,10 +532,9 @@ std::size_t format_inner(ByteSpan inner, LinkType link, std::uint32_t orig_len, 
     }
     std::size_t off = 12;
     std::uint16_t et = load_be16(inner, off);
-    // 802.1Q / 802.1ad tags: tcpdump without -e prints only the payload.
+    // 802.1Q / 802.1ad tags: tcpdump without -e prints only the payload (also with -v).
     int tags = 0;
     while ((et == 0x8100 || et == 0x88a8 || et == 0x9100) && off + 6 <= inner.size() && tags < 8) {
-      if (opt.verbose > 0) o.f("vlan {}, ", load_be16(inner, off + 2) & 0x0fffu);
       off += 4;
       et = load_be16(inner, off);
       ++tags;
@@ -461,13 +598,52 @@ std::size_t format_tunnel(const TunnelInfo& t, const TextOptions& opt,
     o.s(" seq -");
   }
   if (opt.verbose > 0) {
-    if (t.encap == Encap::kErspan2) {
-      o.f(" index {} vlan {} cos {}", t.erspan.index, t.erspan.vlan, t.erspan.cos);
-    } else if (t.encap == Encap::kErspan3) {
-      o.f(" hw {} dir {} gra {} ts {}", t.erspan.hw_id,
-          t.erspan.direction_egress ? "egress" : "ingress", t.erspan.gra, t.erspan.timestamp);
+    // Everything the tunnel said, as "name value" pairs (docs/capture.md).
+    if (t.has_outer_ttl) o.f(" {} {}", t.outer_src.is_v4() ? "ttl" : "hlim", t.outer_ttl);
+    if (t.outer_reassembled) o.s(" reassembled");
+    switch (t.encap) {
+      case Encap::kGre:
+      case Encap::kErspan1:
+      case Encap::kErspan2:
+      case Encap::kErspan3: {
+        // RFC 2784/2890 flags: Checksum, Routing, Key, Sequence number present.
+        o.s(" flags [");
+        bool any = false;
+        for (auto [bit, ch] :
+             {std::pair{0x8000u, 'C'}, {0x4000u, 'R'}, {0x2000u, 'K'}, {0x1000u, 'S'}}) {
+          if ((t.gre_flags & bit) == 0) continue;
+          o.c(ch);
+          any = true;
+        }
+        if (!any) o.s("none");
+        o.c(']');
+        if (t.encap == Encap::kGre) o.f(" proto 0x{:04x}", t.gre_proto);
+        break;
+      }
+      case Encap::kVxlan:
+        o.f(" udp {} > {} flags 0x{:02x}", t.outer_udp_src, t.outer_udp_dst, t.vxlan_flags);
+        break;
+      case Encap::kGeneve:
+        o.f(" udp {} > {} options {} ({} bytes) proto 0x{:04x}{}", t.outer_udp_src, t.outer_udp_dst,
+            t.geneve_options, t.geneve_options_words * 4u, t.gre_proto,
+            t.geneve_critical ? " critical" : "");
+        break;
+      case Encap::kTzsp:
+        o.f(" udp {} > {}", t.outer_udp_src, t.outer_udp_dst);
+        break;
     }
-    if (t.erspan.truncated) o.s(" truncated");
+    const ErspanInfo& e = t.erspan;
+    if (t.encap == Encap::kErspan2) {
+      o.f(" index {} vlan {} cos {} en {}", e.index, e.vlan, e.cos, e.en_or_bso);
+    } else if (t.encap == Encap::kErspan3) {
+      o.f(" vlan {} cos {} bso {} sgt {} ft {} hw {} dir {} gra {} ts {}", e.vlan, e.cos,
+          e.en_or_bso, e.sgt, e.ft, e.hw_id, e.direction_egress ? "egress" : "ingress", e.gra,
+          e.timestamp);
+      if (e.has_platform) {
+        o.f(" platform {} info 0x{:x} 0x{:08x}", e.platform_id, e.platform_info, e.platform_w4);
+      }
+    }
+    if (e.truncated) o.s(" truncated");
     if (t.gre_checksum_bad) o.s(" bad-csum");
   }
   return o.size();

@@ -21,7 +21,7 @@ namespace portmirror::io {
 struct TextOptions {
   bool numeric = false;  // -n: no port names (host names are never looked up)
   bool quiet = false;    // -q: less protocol detail
-  int verbose = 0;       // -v: IPv4/IPv6 header fields, tunnel receiver and ERSPAN fields
+  int verbose = 0;       // -v: every tunnel field; the inner packet as tcpdump -v prints it
   bool utc = false;      // timestamps in UTC instead of local time (tests)
 };
 

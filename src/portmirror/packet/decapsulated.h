@@ -83,6 +83,16 @@ struct TunnelInfo {
   std::uint16_t outer_udp_src = 0;  // VXLAN/Geneve/TZSP
   std::uint16_t outer_udp_dst = 0;
   ErspanInfo erspan;  // valid for kErspan2/kErspan3
+  // Shown by `capture -v`: the outer IPv4 TTL / IPv6 hop limit when the outer header was seen (not
+  // behind UDP or IPv6 raw sockets), the GRE flags word (GRE and ERSPAN), VXLAN flags, Geneve
+  // options.
+  bool has_outer_ttl = false;
+  std::uint8_t outer_ttl = 0;
+  std::uint16_t gre_flags = 0;
+  std::uint8_t vxlan_flags = 0;
+  std::uint8_t geneve_options = 0;        // number of options
+  std::uint8_t geneve_options_words = 0;  // Opt Len: options length in 4-octet words
+  bool geneve_critical = false;           // C bit or a critical option
 };
 
 struct Decapsulated {

@@ -245,6 +245,8 @@ LayerWalker::Step LayerWalker::from_ip(Layer ip, Ctx& c, Found& found) const noe
     }
     t.outer_src = IpAddress::v4(v->source());
     t.outer_dst = IpAddress::v4(v->destination());
+    t.has_outer_ttl = true;
+    t.outer_ttl = v->time_to_live();
     protocol = v->protocol();
     l4 = Layer{dgram.subspan(hl), total - static_cast<std::uint32_t>(hl)};
   } else if (version == 6) {
@@ -293,6 +295,8 @@ LayerWalker::Step LayerWalker::from_ip(Layer ip, Ctx& c, Found& found) const noe
     }
     t.outer_src = IpAddress::v6(v->source());
     t.outer_dst = IpAddress::v6(v->destination());
+    t.has_outer_ttl = true;
+    t.outer_ttl = v->hop_limit();
     protocol = up->protocol;
     l4 = Layer{payload.subspan(up->offset), plen - static_cast<std::uint32_t>(up->offset)};
   } else {
@@ -360,6 +364,7 @@ LayerWalker::Step LayerWalker::from_udp_payload(PortKind kind, Layer p, Ctx& c,
         return Step::kDropped;
       }
       t.encap = Encap::kVxlan;
+      t.vxlan_flags = v->flags();
       t.has_id = true;
       t.id = v->vni();
       found = Found{{p.cap.subspan(w::VxlanView::kSize), p.orig - 8u}, LinkType::kEthernet};
@@ -377,8 +382,8 @@ LayerWalker::Step LayerWalker::from_udp_payload(PortKind kind, Layer p, Ctx& c,
       }
       auto v = w::GeneveView::parse(p.cap);
       bool critical = false;
-      if (v->ver() != 0 || !v->count_options(critical) ||
-          (config_.strict && v->reserved_bits_set())) {
+      const auto options = v->count_options(critical);
+      if (v->ver() != 0 || !options || (config_.strict && v->reserved_bits_set())) {
         c.reason = C::kGeneveMalformed;
         return Step::kDropped;
       }
@@ -409,6 +414,9 @@ LayerWalker::Step LayerWalker::from_udp_payload(PortKind kind, Layer p, Ctx& c,
           return Step::kDropped;
       }
       t.encap = Encap::kGeneve;
+      t.geneve_options = static_cast<std::uint8_t>(*options);
+      t.geneve_options_words = static_cast<std::uint8_t>(p.cap[0] & 0x3F);
+      t.geneve_critical = critical || v->critical();
       t.has_id = true;
       t.id = v->vni();
       t.gre_proto = v->protocol_type();
@@ -496,6 +504,7 @@ LayerWalker::Step LayerWalker::from_gre(Layer g, Ctx& c, Found& found) const noe
   TunnelInfo& t = *c.tunnel;
   t.encap = Encap::kGre;
   t.gre_proto = v->protocol_type();
+  t.gre_flags = flags;
   if (auto k = v->key()) {
     t.has_id = true;
     t.id = *k;

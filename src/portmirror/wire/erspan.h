@@ -60,6 +60,37 @@ inline constexpr std::uint8_t kVersionTypeII = 1;
 inline constexpr std::uint8_t kVersionTypeIII = 2;
 inline constexpr std::uint8_t kFrameTypeEthernet = 0;
 inline constexpr std::uint8_t kFrameTypeIp = 2;
+
+/// Word 0, identical in Types II and III: |Ver|VLAN|COS|En (II) or BSO (III)|T|Session ID|.
+/// Values wider than their field are cut to it.
+struct Word0 {
+  std::uint8_t ver = 0;
+  std::uint16_t vlan = 0;
+  std::uint8_t cos = 0;
+  std::uint8_t en = 0;  // Type II "En", Type III "BSO"
+  bool truncated = false;
+  std::uint16_t session_id = 0;
+  friend constexpr bool operator==(const Word0&, const Word0&) noexcept = default;
+};
+
+constexpr std::uint32_t pack_word0(const Word0& w) noexcept {
+  return ((std::uint32_t{w.ver} << kVerShift) & kVerMask) |
+         ((std::uint32_t{w.vlan} << kVlanShift) & kVlanMask) |
+         ((std::uint32_t{w.cos} << kCosShift) & kCosMask) |
+         ((std::uint32_t{w.en} << kEnShift) & kEnMask) | (w.truncated ? kTruncatedBit : 0u) |
+         (std::uint32_t{w.session_id} & kSessionIdMask);
+}
+
+constexpr Word0 unpack_word0(std::uint32_t w) noexcept {
+  return Word0{
+      .ver = static_cast<std::uint8_t>((w & kVerMask) >> kVerShift),
+      .vlan = static_cast<std::uint16_t>((w & kVlanMask) >> kVlanShift),
+      .cos = static_cast<std::uint8_t>((w & kCosMask) >> kCosShift),
+      .en = static_cast<std::uint8_t>((w & kEnMask) >> kEnShift),
+      .truncated = (w & kTruncatedBit) != 0,
+      .session_id = static_cast<std::uint16_t>(w & kSessionIdMask),
+  };
+}
 }  // namespace erspan
 
 /// Reads the Ver field of either type (first 4 bits); caller checks size >= 1.
@@ -75,16 +106,13 @@ class Erspan2View {
     if (bytes.size() < kSize) return unexpected(ParseError::kTruncated);
     return Erspan2View(bytes);
   }
-  std::uint8_t ver() const noexcept { return field8(erspan::kVerMask, erspan::kVerShift); }
-  std::uint16_t vlan() const noexcept {
-    return static_cast<std::uint16_t>((w0() & erspan::kVlanMask) >> erspan::kVlanShift);
-  }
-  std::uint8_t cos() const noexcept { return field8(erspan::kCosMask, erspan::kCosShift); }
-  std::uint8_t en() const noexcept { return field8(erspan::kEnMask, erspan::kEnShift); }
-  bool truncated() const noexcept { return (w0() & erspan::kTruncatedBit) != 0; }
-  std::uint16_t session_id() const noexcept {
-    return static_cast<std::uint16_t>(w0() & erspan::kSessionIdMask);
-  }
+  erspan::Word0 word0() const noexcept { return erspan::unpack_word0(load_be32(bytes_, 0)); }
+  std::uint8_t ver() const noexcept { return word0().ver; }
+  std::uint16_t vlan() const noexcept { return word0().vlan; }
+  std::uint8_t cos() const noexcept { return word0().cos; }
+  std::uint8_t en() const noexcept { return word0().en; }
+  bool truncated() const noexcept { return word0().truncated; }
+  std::uint16_t session_id() const noexcept { return word0().session_id; }
   std::uint16_t reserved() const noexcept {
     return static_cast<std::uint16_t>((load_be32(bytes_, 4) & erspan::kReservedMask) >> 20);
   }
@@ -93,10 +121,6 @@ class Erspan2View {
 
  private:
   explicit Erspan2View(ByteSpan bytes) noexcept : bytes_(bytes) {}
-  std::uint32_t w0() const noexcept { return load_be32(bytes_, 0); }
-  std::uint8_t field8(std::uint32_t mask, int shift) const noexcept {
-    return static_cast<std::uint8_t>((w0() & mask) >> shift);
-  }
   ByteSpan bytes_;
 };
 
@@ -113,16 +137,13 @@ class Erspan3View {
     if (o && bytes.size() < kSize + kPlatformSize) return unexpected(ParseError::kTruncated);
     return Erspan3View(bytes);
   }
-  std::uint8_t ver() const noexcept { return field8(w(0), erspan::kVerMask, erspan::kVerShift); }
-  std::uint16_t vlan() const noexcept {
-    return static_cast<std::uint16_t>((w(0) & erspan::kVlanMask) >> erspan::kVlanShift);
-  }
-  std::uint8_t cos() const noexcept { return field8(w(0), erspan::kCosMask, erspan::kCosShift); }
-  std::uint8_t bso() const noexcept { return field8(w(0), erspan::kEnMask, erspan::kEnShift); }
-  bool truncated() const noexcept { return (w(0) & erspan::kTruncatedBit) != 0; }
-  std::uint16_t session_id() const noexcept {
-    return static_cast<std::uint16_t>(w(0) & erspan::kSessionIdMask);
-  }
+  erspan::Word0 word0() const noexcept { return erspan::unpack_word0(w(0)); }
+  std::uint8_t ver() const noexcept { return word0().ver; }
+  std::uint16_t vlan() const noexcept { return word0().vlan; }
+  std::uint8_t cos() const noexcept { return word0().cos; }
+  std::uint8_t bso() const noexcept { return word0().en; }
+  bool truncated() const noexcept { return word0().truncated; }
+  std::uint16_t session_id() const noexcept { return word0().session_id; }
   std::uint32_t timestamp() const noexcept { return w(4); }
   std::uint16_t sgt() const noexcept {
     return static_cast<std::uint16_t>((w(8) & erspan::kSgtMask) >> erspan::kSgtShift);
@@ -169,13 +190,7 @@ struct Erspan2Header {
   static constexpr std::size_t kIndexOffset = 4;
   void write_to(MutableByteSpan out) const noexcept {
     PM_DCHECK(out.size() >= size());
-    store_be32(out, 0,
-               (std::uint32_t{ver} << erspan::kVerShift) |
-                   ((std::uint32_t{vlan} << erspan::kVlanShift) & erspan::kVlanMask) |
-                   ((std::uint32_t{cos} << erspan::kCosShift) & erspan::kCosMask) |
-                   ((std::uint32_t{en} << erspan::kEnShift) & erspan::kEnMask) |
-                   (truncated ? erspan::kTruncatedBit : 0u) |
-                   (std::uint32_t{session_id} & erspan::kSessionIdMask));
+    store_be32(out, 0, erspan::pack_word0({ver, vlan, cos, en, truncated, session_id}));
     store_be32(out, 4, index & erspan::kIndexMask);
   }
 };
@@ -206,13 +221,7 @@ struct Erspan3Header {
   static constexpr std::size_t kPlatformW4Offset = 16;
   void write_to(MutableByteSpan out) const noexcept {
     PM_DCHECK(out.size() >= size());
-    store_be32(out, 0,
-               (std::uint32_t{ver} << erspan::kVerShift) |
-                   ((std::uint32_t{vlan} << erspan::kVlanShift) & erspan::kVlanMask) |
-                   ((std::uint32_t{cos} << erspan::kCosShift) & erspan::kCosMask) |
-                   ((std::uint32_t{bso} << erspan::kEnShift) & erspan::kEnMask) |
-                   (truncated ? erspan::kTruncatedBit : 0u) |
-                   (std::uint32_t{session_id} & erspan::kSessionIdMask));
+    store_be32(out, 0, erspan::pack_word0({ver, vlan, cos, bso, truncated, session_id}));
     store_be32(out, 4, timestamp);
     store_be32(out, 8,
                (std::uint32_t{sgt} << erspan::kSgtShift) | (p ? erspan::kPBit : 0u) |

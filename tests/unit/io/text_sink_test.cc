@@ -88,6 +88,140 @@ TEST(TextSink, MatchesTcpdumpQuiet) {
   }
 }
 
+// tcpdump -v prints a packet on several lines (IPv4: the header, then "    " and the packet);
+// groups them per packet.
+std::vector<std::string> read_packets(const std::string& path) {
+  std::vector<std::string> v;
+  for (const auto& l : read_lines(path)) {
+    if (!v.empty() && !l.empty() && (l[0] == ' ' || l[0] == '\t')) {
+      v.back() += "\n" + l;
+    } else if (!v.empty() && l.empty()) {
+      v.back() += "\n";
+    } else {
+      v.push_back(l);
+    }
+  }
+  return v;
+}
+
+TEST(TextSink, VerboseMatchesTcpdumpVerbose) {
+  auto pk = read_pcap(kDir + "inner-mix.pcap");
+  auto want = read_packets(kDir + "inner-mix.tcpdump-v-S-nn.txt");
+  ASSERT_EQ(pk.size(), want.size());
+  // Application-layer decodes (HTTP, DNS, OSPF), which we do not do; the IP part is tcpdump's.
+  std::map<std::size_t, std::string> ours = {
+      {5,
+       "22:13:25.123456 IP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto TCP (6), length "
+       "58)\n    10.1.1.1.40000 > 10.1.1.2.8080: Flags [P.], cksum 0xe5dd (correct), seq "
+       "1001:1019, "
+       "ack 5001, win 502, length 18"},
+      {8,
+       "22:13:28.123456 IP6 (hlim 64, next-header UDP (17) payload length: 13) "
+       "2001:db8::1.5353 > 2001:db8::2.9999: [udp sum ok] UDP, length 5"},
+      {14,
+       "22:13:34.123456 IP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto OSPF (89), "
+       "length 40)\n    10.3.3.1 > 10.3.3.2: ip-proto-89 20"},
+      {17,
+       "22:13:37.123456 IP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto UDP (17), length "
+       "40)\n    10.4.4.1.53 > 10.4.4.2.33333: UDP, length 12"},
+  };
+  TextOptions o;
+  o.numeric = true;
+  o.verbose = 1;
+  o.utc = true;
+  for (std::size_t i = 0; i < pk.size(); ++i) {
+    std::string expect = ours.count(i) ? ours[i] : want[i];
+    EXPECT_EQ(inner_line(pk[i], o), expect) << "packet " << i;
+  }
+}
+
+TEST(TextSink, VerboseReportsWrongChecksumsAsTcpdumpDoes) {
+  auto pk = read_pcap(kDir + "inner-mix.pcap");
+  TextOptions o;
+  o.numeric = true;
+  o.verbose = 1;
+  o.utc = true;
+  // Packet 3: TCP SYN (checksum 0xdf34); packet 1: ICMP echo; packet 10: TCP over IPv6.
+  Packet tcp = pk[3];
+  tcp.bytes[14 + 20 + 16] ^= 0x01;  // TCP checksum 0xdf34 -> 0xde34
+  tcp.bytes[14 + 10] ^= 0x01;       // and the IPv4 header checksum
+  const std::string l = inner_line(tcp, o);
+  EXPECT_NE(l.find(", cksum 0xde34 (incorrect -> 0xdf34)"), std::string::npos) << l;
+  EXPECT_NE(l.find(", bad cksum "), std::string::npos) << l;
+  Packet icmp = pk[1];
+  icmp.bytes[14 + 20 + 2] ^= 0x01;
+  EXPECT_NE(inner_line(icmp, o).find("length 64 (wrong icmp cksum "), std::string::npos);
+  Packet udp6 = pk[8];
+  udp6.bytes[14 + 40 + 6] ^= 0x01;
+  EXPECT_NE(inner_line(udp6, o).find("[bad udp cksum 0x"), std::string::npos);
+}
+
+TEST(TextSink, VerboseTunnelPrefixShowsEveryTunnelField) {
+  char buf[512];
+  TextOptions o;
+  o.verbose = 1;
+  TunnelInfo t;
+  t.encap = Encap::kGre;
+  t.outer_src = *IpAddress::parse("198.18.1.1");
+  t.outer_dst = *IpAddress::parse("198.18.1.2");
+  t.has_outer_ttl = true;
+  t.outer_ttl = 63;
+  t.gre_flags = 0xB000;  // C K S
+  t.gre_proto = 0x6558;
+  t.has_id = true;
+  t.id = 0x1234;
+  t.has_seq = true;
+  t.seq = 7;
+  t.gre_checksum_bad = true;
+  std::size_t n = format_tunnel(t, o, std::span<char>(buf));
+  EXPECT_EQ(std::string(buf, n),
+            "gre 198.18.1.1 > 198.18.1.2 key 0x1234 seq 7 ttl 63 flags [CKS] proto 0x6558 "
+            "bad-csum");
+  t = TunnelInfo{};
+  t.encap = Encap::kErspan2;
+  t.outer_src = *IpAddress::parse("2001:db8::1");
+  t.outer_dst = *IpAddress::parse("2001:db8::2");
+  t.has_outer_ttl = true;
+  t.outer_ttl = 255;
+  t.gre_flags = 0x1000;
+  t.has_id = true;
+  t.id = 101;
+  t.has_seq = true;
+  t.seq = 3;
+  t.erspan.index = 9;
+  t.erspan.vlan = 100;
+  t.erspan.cos = 5;
+  t.erspan.en_or_bso = 3;
+  t.erspan.truncated = true;
+  n = format_tunnel(t, o, std::span<char>(buf));
+  EXPECT_EQ(std::string(buf, n),
+            "erspan2 2001:db8::1 > 2001:db8::2 session 101 seq 3 hlim 255 flags [S] index 9 vlan "
+            "100 cos 5 en 3 truncated");
+  t = TunnelInfo{};
+  t.encap = Encap::kVxlan;
+  t.outer_src = *IpAddress::parse("198.18.1.1");
+  t.outer_dst = *IpAddress::parse("198.18.1.2");
+  t.has_id = true;
+  t.id = 5000;
+  t.outer_udp_src = 49153;
+  t.outer_udp_dst = 4789;
+  t.vxlan_flags = 0x08;
+  n = format_tunnel(t, o, std::span<char>(buf));
+  EXPECT_EQ(std::string(buf, n),
+            "vxlan 198.18.1.1 > 198.18.1.2 vni 5000 seq - udp 49153 > 4789 flags 0x08");
+  t.encap = Encap::kGeneve;
+  t.id = 6000;
+  t.outer_udp_dst = 6081;
+  t.gre_proto = 0x6558;
+  t.geneve_options = 2;
+  t.geneve_options_words = 3;
+  t.geneve_critical = true;
+  n = format_tunnel(t, o, std::span<char>(buf));
+  EXPECT_EQ(std::string(buf, n),
+            "geneve 198.18.1.1 > 198.18.1.2 vni 6000 seq - udp 49153 > 6081 options 2 (12 bytes) "
+            "proto 0x6558 critical");
+}
+
 TEST(TextSink, RawIpInnerAndTunnelPrefix) {
   auto pk = read_pcap(kDir + "inner-mix.pcap");
   ASSERT_FALSE(pk.empty());
@@ -119,7 +253,8 @@ TEST(TextSink, RawIpInnerAndTunnelPrefix) {
   o.verbose = 1;
   n = format_tunnel(d.tunnel, o, std::span<char>(buf));
   EXPECT_EQ(std::string(buf, n),
-            "erspan3 192.168.50.10 > 192.168.51.20 session 102 seq 12 hw 4 dir egress gra 3 ts 0");
+            "erspan3 192.168.50.10 > 192.168.51.20 session 102 seq 12 flags [none] vlan 0 cos 0 "
+            "bso 0 sgt 0 ft 0 hw 4 dir egress gra 3 ts 0");
   d.tunnel = TunnelInfo{};
   d.tunnel.encap = Encap::kVxlan;
   d.tunnel.outer_src = *IpAddress::parse("2001:db8::5");

@@ -118,6 +118,64 @@ TEST(LayerWalker, InfoBitsDoNotStopDelivery) {
   EXPECT_TRUE(out.tunnel.gre_checksum_bad);
 }
 
+TEST(LayerWalker, RecordsTheTunnelDetailsCaptureVerbosePrints) {
+  const std::array<std::uint16_t, 1> vxp{4789};
+  const std::array<std::uint16_t, 1> gn{6081};
+  WalkConfig cfg;
+  cfg.vxlan_ports = vxp;
+  cfg.geneve_ports = gn;
+  const LayerWalker w(cfg);
+  Decapsulated out;
+  wire::Ipv4Header ip;
+  ip.source = {192, 0, 2, 1};
+  ip.destination = {192, 0, 2, 2};
+  ip.time_to_live = 63;
+  auto gre = PacketBuilder()
+                 .eth()
+                 .ipv4(ip)
+                 .gre({.checksum_present = true, .key = 0x1234, .sequence = 7})
+                 .bytes(inner_eth())
+                 .build();
+  ASSERT_EQ(
+      w.walk_frame(gre, static_cast<std::uint32_t>(gre.size()), LinkType::kEthernet, out).status,
+      WalkStatus::kInner);
+  EXPECT_TRUE(out.tunnel.has_outer_ttl);
+  EXPECT_EQ(out.tunnel.outer_ttl, 63);
+  EXPECT_EQ(out.tunnel.gre_flags, 0xB000);  // C K S, version 0
+
+  out = Decapsulated{};
+  auto vx = PacketBuilder()
+                .eth()
+                .ipv6("2001:db8::1", "2001:db8::2")
+                .udp(49153, 4789)
+                .vxlan(5000)
+                .bytes(inner_eth())
+                .build();
+  ASSERT_EQ(
+      w.walk_frame(vx, static_cast<std::uint32_t>(vx.size()), LinkType::kEthernet, out).status,
+      WalkStatus::kInner);
+  EXPECT_TRUE(out.tunnel.has_outer_ttl);
+  EXPECT_EQ(out.tunnel.outer_ttl, 64);  // the builder's hop limit
+  EXPECT_EQ(out.tunnel.vxlan_flags, 0x08);
+
+  out = Decapsulated{};
+  const std::array<std::uint8_t, 12> opts{0x01, 0x02, 0x80, 0x01, 0, 0, 0, 0,  // critical, 4 B
+                                          0x01, 0x03, 0x00, 0x00};             // 0 B of data
+  auto ge = PacketBuilder()
+                .eth()
+                .ipv4("192.0.2.1", "192.0.2.2")
+                .udp(49153, 6081)
+                .geneve({.vni = 6000, .options = ByteSpan(opts.data(), opts.size())})
+                .bytes(inner_eth())
+                .build();
+  ASSERT_EQ(
+      w.walk_frame(ge, static_cast<std::uint32_t>(ge.size()), LinkType::kEthernet, out).status,
+      WalkStatus::kInner);
+  EXPECT_EQ(out.tunnel.geneve_options, 2);
+  EXPECT_EQ(out.tunnel.geneve_options_words, 3);
+  EXPECT_TRUE(out.tunnel.geneve_critical);
+}
+
 TEST(LayerWalker, UntunnelledReasonNamesTheLayer) {
   const LayerWalker w(WalkConfig{});
   Decapsulated out;

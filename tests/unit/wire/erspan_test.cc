@@ -29,6 +29,23 @@ TEST(Erspan2View, RoundTripAllFields) {
   }
 }
 
+TEST(ErspanWord0, PackUnpackRoundTripAndFieldPositions) {
+  // Each field alone lands at its draft-foschiano-erspan-03 position; T and session ID are the
+  // low 11 bits.
+  EXPECT_EQ(erspan::pack_word0({.ver = 2}), 0x20000000u);
+  EXPECT_EQ(erspan::pack_word0({.vlan = 0xFFF}), 0x0FFF0000u);
+  EXPECT_EQ(erspan::pack_word0({.cos = 7}), 0x0000E000u);
+  EXPECT_EQ(erspan::pack_word0({.en = 3}), 0x00001800u);
+  EXPECT_EQ(erspan::pack_word0({.truncated = true}), 0x00000400u);
+  EXPECT_EQ(erspan::pack_word0({.session_id = 0x3FF}), 0x000003FFu);
+  // Values wider than their field are cut to it instead of spilling into the neighbours.
+  EXPECT_EQ(erspan::pack_word0({.vlan = 0xFFFF, .session_id = 0xFFFF}), 0x0FFF03FFu);
+  const erspan::Word0 w{
+      .ver = 1, .vlan = 0xABC, .cos = 5, .en = 2, .truncated = true, .session_id = 341};
+  EXPECT_EQ(erspan::unpack_word0(erspan::pack_word0(w)), w);
+  EXPECT_EQ(erspan::pack_word0(erspan::unpack_word0(0xDEADBEEFu)), 0xDEADBEEFu);
+}
+
 TEST(Erspan2View, TruncatedAtEveryOffset) {
   testing::expect_truncation_at_every_offset<Erspan2View>(emit(Erspan2Header{}), 8);
 }
