@@ -21,6 +21,7 @@
 #include "portmirror/base/time.h"
 #include "portmirror/config/mirror_config.h"
 #include "portmirror/io/packet_ring.h"
+#include "portmirror/io/packet_sender.h"
 #include "portmirror/io/sender.h"
 #include "portmirror/junos/load.h"
 #include "portmirror/source/mirror_engine.h"
@@ -72,6 +73,7 @@ struct MirrorArgs {
   double duration = 0;
   bool dry_run = false;
   unsigned ring_mb = 32;
+  std::string tx = "packet";
   std::vector<std::string> expression;
   std::vector<std::string> junos;
   std::vector<std::string> maps;
@@ -404,7 +406,7 @@ std::string describe(const config::MirrorConfig& cfg, const std::string& kfilter
   return s;
 }
 
-std::string stats_json(const source::MirrorEngine& e) {
+std::string stats_json(const source::MirrorEngine& e, const std::vector<io::TxPath>& tx) {
   std::string s = "{\n  \"interfaces\": [";
   for (std::size_t i = 0; i < e.interface_count(); ++i) {
     const auto& c = e.iface_counters(i);
@@ -424,10 +426,11 @@ std::string stats_json(const source::MirrorEngine& e) {
   for (std::size_t o = 0; o < e.output_count(); ++o) {
     s += fmt::format(
         "{}\n    {{\"destination\": \"{}\", \"encap\": \"{}\", \"instance\": {}, \"sent\": {}, "
-        "\"send_errors\": {}, \"next_sequence\": {}}}",
+        "\"send_errors\": {}, \"next_sequence\": {}, \"tx_packet\": {}, \"tx_socket\": {}}}",
         o ? "," : "", e.output_config(o).destination.to_string(),
         config::encap_kind_name(e.output_config(o).encap), e.output_instance(o), e.output_sent(o),
-        e.output_errors(o), e.output_template(o).next_sequence());
+        e.output_errors(o), e.output_template(o).next_sequence(), tx[o].packet_sent(),
+        tx[o].socket_sent());
   }
   s += "\n  ]\n}\n";
   return s;
@@ -485,8 +488,12 @@ int run_mirror(const MirrorArgs& a) {
                       std::nullopt});
   }
 
+  if (a.tx != "packet" && a.tx != "socket") {
+    return fail(
+        Error{ExitCode::kUsage, "--tx " + a.tx + ": expected packet or socket", std::nullopt});
+  }
   // Outputs first (a route lookup error is clearer than a capture one), then capture rings.
-  std::vector<io::Sender> senders;
+  std::vector<io::TxPath> senders;
   std::vector<std::vector<source::OutputRoute>> routes;
   for (const auto& inst : cfg.instances) {
     routes.emplace_back();
@@ -501,7 +508,28 @@ int run_mirror(const MirrorArgs& a) {
       auto s = io::Sender::open(so);
       if (!s) return fail(s.error());
       routes.back().push_back(source::OutputRoute{s->source(), s->path_mtu()});
-      senders.push_back(std::move(*s));
+      if (a.tx == "socket") {
+        senders.emplace_back(std::move(*s));
+        continue;
+      }
+      io::PacketSenderOptions po;
+      po.destination = t.destination;
+      po.source = s->source();
+      po.source_pinned = t.source.has_value();
+      auto p = io::PacketSender::open(po);
+      if (!p) {
+        fmt::print(stderr,
+                   "portmirror mirror: output to {}: AF_PACKET path unavailable ({}); sending "
+                   "through the raw IP socket\n",
+                   t.destination.to_string(), p.error().message);
+        senders.emplace_back(std::move(*s));
+        continue;
+      }
+      const auto& lr = p->route();
+      fmt::print(stderr, "portmirror mirror: output to {}: AF_PACKET on {} to {} ({}), MTU {}\n",
+                 t.destination.to_string(), lr.ifname, lr.next_hop.to_string(),
+                 io::mac_to_string(lr.next_hop_mac), lr.mtu);
+      senders.emplace_back(std::move(*s), std::move(*p));
     }
   }
   std::vector<io::PacketRing> rings;
@@ -580,6 +608,19 @@ int run_mirror(const MirrorArgs& a) {
       eng.tick(t);
       flush();
       update_ring_stats();
+      for (std::size_t o = 0; o < senders.size(); ++o) {
+        auto& tx = senders[o];
+        if (!tx.refresh(t)) continue;  // state changes only
+        const auto* p = tx.packet();
+        if (tx.packet_active()) {
+          fmt::print(stderr, "portmirror mirror: output to {}: AF_PACKET on {} to {} ({}) again\n",
+                     eng.output_config(o).destination.to_string(), p->route().ifname,
+                     p->route().next_hop.to_string(), io::mac_to_string(p->route().next_hop_mac));
+        } else {
+          fmt::print(stderr, "portmirror mirror: output to {}: {}; raw IP socket meanwhile\n",
+                     eng.output_config(o).destination.to_string(), p->reason());
+        }
+      }
     }
     if (g_dump) {
       g_dump = 0;
@@ -601,6 +642,10 @@ int run_mirror(const MirrorArgs& a) {
   flush();
   update_ring_stats();
   fmt::print(stderr, "{}", source::format_engine_stats(eng));
+  for (std::size_t o = 0; o < senders.size(); ++o) {
+    fmt::print(stderr, "output {} tx: packet={} socket={}\n", o, senders[o].packet_sent(),
+               senders[o].socket_sent());
+  }
   if (!a.stats_json.empty()) {
     std::FILE* f = a.stats_json == "-" ? stdout : std::fopen(a.stats_json.c_str(), "w");
     if (f == nullptr) {
@@ -608,7 +653,7 @@ int run_mirror(const MirrorArgs& a) {
                  std::strerror(errno));
       return to_int(ExitCode::kOutputUnwritable);
     }
-    const std::string j = stats_json(eng);
+    const std::string j = stats_json(eng, senders);
     std::fwrite(j.data(), 1, j.size(), f);
     if (f != stdout) std::fclose(f);
   }
@@ -680,6 +725,10 @@ Runner add_mirror_command(CLI::App& app) {
   sub->add_option("--duration", a->duration, "stop after SECONDS");
   sub->add_flag("--dry-run", a->dry_run, "print the plan and exit");
   sub->add_option("--ring-mb", a->ring_mb, "capture ring size per interface in MiB")
+      ->capture_default_str();
+  sub->add_option("--tx", a->tx,
+                  "send path: packet (AF_PACKET frames to the resolved next hop; falls back to "
+                  "socket when it cannot be resolved) or socket (raw IP socket)")
       ->capture_default_str();
   sub->add_option("--junos", a->junos,
                   "run from a Junos configuration (with --map; repeatable: snippets)")

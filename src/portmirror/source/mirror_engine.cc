@@ -213,6 +213,7 @@ void MirrorEngine::emit(Instance& inst, const Frame& frame, const PacketInfo& in
     s.header_len = static_cast<std::uint32_t>(o.tpl.tunnel_size());
     s.payload = payload.data();
     s.payload_len = static_cast<std::uint32_t>(payload.size());
+    s.ip_header_len = static_cast<std::uint32_t>(o.tpl.tunnel_offset());
     ++o.count;
     if (o.count > max_fill_) max_fill_ = o.count;
     inst.counters.inc(InstanceCounter::kBytes, o.tpl.size() + payload.size());
@@ -246,6 +247,7 @@ void MirrorEngine::tick(TimestampNs now) noexcept {
     s.header_len = static_cast<std::uint32_t>(n - o.tpl.tunnel_offset());
     s.payload = nullptr;
     s.payload_len = 0;
+    s.ip_header_len = static_cast<std::uint32_t>(o.tpl.tunnel_offset());
     ++o.count;
     max_fill_ = std::max(max_fill_, o.count);
     o.last_send = now;
