@@ -18,7 +18,8 @@
 #
 # usage: bench/mirror_bench.sh [PORTMIRROR_BINARY]     (root; ~4 minutes)
 # env:   RATES="100000 200000 ..." STEP=3 SIZES="64 mix" LOSS_TOL=0 MIRRORS="portmirror kernel ovs"
-#        (ovs needs openvswitch-switch; it is skipped with a note when ovs-vswitchd is missing)
+#        (ovs needs openvswitch-switch; it is skipped with a note when ovs-vswitchd is missing;
+#        MIRRORS may add portmirror-socket: the raw-socket send path, --tx socket) PM_ARGS="..."
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 PM=${1:-${PORTMIRROR:-$HERE/../build/rel/apps/portmirror/portmirror}}
@@ -26,7 +27,8 @@ RATES=${RATES:-"20000 50000 100000 200000 300000 400000 450000 500000 550000 600
 STEP=${STEP:-3}
 SIZES=${SIZES:-"64 mix"}
 LOSS_TOL=${LOSS_TOL:-0.0001}
-MIRRORS=${MIRRORS:-"portmirror kernel ovs"}
+MIRRORS=${MIRRORS:-"portmirror kernel ovs"}  # also: portmirror-socket (--tx socket)
+PM_ARGS=${PM_ARGS:-}                           # extra `portmirror mirror` arguments
 TAG=pmb$$
 WORK=$(mktemp -d /tmp/mirror-bench-XXXXXX)
 NSS=()
@@ -133,12 +135,13 @@ stop_ovs() {
   ip -n "$(ns mir)" link set m1 up
 }
 
-start_mirror() { # start_mirror portmirror|kernel|ovs
+start_mirror() { # start_mirror portmirror|portmirror-socket|kernel|ovs
   if [ "$1" = ovs ]; then
     start_ovs
-  elif [ "$1" = portmirror ]; then
+  elif [ "${1%%-*}" = portmirror ]; then
+    local tx=packet; [ "$1" = portmirror-socket ] && tx=socket
     ip netns exec "$(ns mir)" "$PM" mirror -i m0:in --to 198.18.1.2 --encap vxlan --vni 42 --police none \
-      --ring-mb 64 --stats-json "$WORK/stats.json" 2>"$WORK/pm.err" &
+      --ring-mb 64 --tx $tx --stats-json "$WORK/stats.json" $PM_ARGS 2>"$WORK/pm.err" &
     MPID=$!; PIDS+=("$MPID")
     local i; for i in $(seq 100); do grep -q 'interface(s) ->' "$WORK/pm.err" && break; sleep 0.05; done
   else
@@ -151,7 +154,7 @@ start_mirror() { # start_mirror portmirror|kernel|ovs
 stop_mirror() {
   if [ "$1" = ovs ]; then
     stop_ovs
-  elif [ "$1" = portmirror ]; then
+  elif [ "${1%%-*}" = portmirror ]; then
     kill -INT "$MPID"; wait "$MPID" 2>/dev/null
   else
     tc -n "$(ns mir)" qdisc del dev m0 clsact
@@ -214,7 +217,7 @@ for size in $SIZES; do
       if [ "$ok" = 1 ] && [ "$pps" -gt "$best" ]; then best=$pps; fi
     done
     stop_mirror "$m"
-    if [ "$m" = portmirror ]; then
+    if [ "${m%%-*}" = portmirror ]; then
       /usr/bin/python3 -c "import json;d=json.load(open('$WORK/stats.json'));i=d['interfaces'][0];o=d['instances'][0];print('           portmirror stats: seen',i['seen'],'ring_drops',i['ring_drops'],'sent',o['sent'],'send_errors',o['send_errors'])"
     fi
     BEST[$m-$size]=$best
@@ -228,4 +231,8 @@ for size in $SIZES; do
   ratio_ovs=$(/usr/bin/python3 -c "print(f'{$p/$o:.2f}' if $o else 'n/a')")
   ratio_pkt=$(/usr/bin/python3 -c "print(f'{$p/300000:.2f}')")
   echo "size $size: portmirror $p  kernel tc-mirred+vxlan $k  ovs-erspan3 $o  ratio portmirror/kernel $ratio  portmirror/ovs $ratio_ovs  portmirror/pktminerg(300k, issue 5) $ratio_pkt"
+  if [ -n "${BEST[portmirror-socket-$size]:-}" ]; then
+    q=${BEST[portmirror-socket-$size]}
+    echo "size $size: portmirror --tx socket $q  ratio socket/kernel $(/usr/bin/python3 -c "print(f'{$q/$k:.2f}' if $k else 'n/a')")"
+  fi
 done

@@ -74,6 +74,7 @@ struct MirrorArgs {
   bool dry_run = false;
   unsigned ring_mb = 32;
   std::string tx = "packet";
+  bool qdisc_bypass = false;
   std::vector<std::string> expression;
   std::vector<std::string> junos;
   std::vector<std::string> maps;
@@ -516,6 +517,7 @@ int run_mirror(const MirrorArgs& a) {
       po.destination = t.destination;
       po.source = s->source();
       po.source_pinned = t.source.has_value();
+      po.qdisc_bypass = a.qdisc_bypass;
       auto p = io::PacketSender::open(po);
       if (!p) {
         fmt::print(stderr,
@@ -730,6 +732,10 @@ Runner add_mirror_command(CLI::App& app) {
                   "send path: packet (AF_PACKET frames to the resolved next hop; falls back to "
                   "socket when it cannot be resolved) or socket (raw IP socket)")
       ->capture_default_str();
+  sub->add_flag(
+      "--qdisc-bypass", a->qdisc_bypass,
+      "--tx packet: PACKET_QDISC_BYPASS (skip the egress qdisc; copies are then invisible "
+      "to packet taps such as tcpdump on that interface)");
   sub->add_option("--junos", a->junos,
                   "run from a Junos configuration (with --map; repeatable: snippets)")
       ->allow_extra_args(false);
