@@ -20,6 +20,7 @@
 # env:   RATES="100000 200000 ..." STEP=3 SIZES="64 mix" LOSS_TOL=0 MIRRORS="portmirror kernel ovs"
 #        (ovs needs openvswitch-switch; it is skipped with a note when ovs-vswitchd is missing;
 #        MIRRORS may add portmirror-socket: the raw-socket send path, --tx socket) PM_ARGS="..."
+#        INTERLEAVE=N: N alternating rounds of the unpaced maximum only (see below)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 PM=${1:-${PORTMIRROR:-$HERE/../build/rel/apps/portmirror/portmirror}}
@@ -143,7 +144,7 @@ start_mirror() { # start_mirror portmirror|portmirror-socket|kernel|ovs
     ip netns exec "$(ns mir)" "$PM" mirror -i m0:in --to 198.18.1.2 --encap vxlan --vni 42 --police none \
       --ring-mb 64 --tx $tx --stats-json "$WORK/stats.json" $PM_ARGS 2>"$WORK/pm.err" &
     MPID=$!; PIDS+=("$MPID")
-    local i; for i in $(seq 100); do grep -q 'interface(s) ->' "$WORK/pm.err" && break; sleep 0.05; done
+    local i; for i in $(seq 100); do grep -q 'interface(s) ->' "$WORK/pm.err" 2>/dev/null && break; sleep 0.05; done
   else
     ip -n "$(ns mir)" link add vxlan0 type vxlan id 42 remote 198.18.1.2 local 198.18.1.1 dstport 4789 dev m1 noudpcsum
     ip -n "$(ns mir)" link set vxlan0 up
@@ -197,6 +198,28 @@ run_step() {
   s1=$(counter gen g0 tx); r1=$(counter col c0 rx)
   echo "$((s1 - s0)) $((r1 - r0))"
 }
+
+# INTERLEAVE=N: instead of the rate ladder, N rounds of the unpaced maximum for each mirror in turn
+# (mirror A, B, C, A, B, C, ...), so a shared machine's changing load hits every mirror alike.
+if [ -n "${INTERLEAVE:-}" ]; then
+  echo "# mirror_bench INTERLEAVE=$INTERLEAVE: $(date -u +%FT%TZ) kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# STEP=${STEP}s, unpaced trafgen -P 1; columns: round mirror size offered delivered ring_drops load"
+  for size in $SIZES; do
+    make_cfg "$size" "$WORK/$size.cfg"
+    for r in $(seq "$INTERLEAVE"); do
+      for m in $MIRRORS; do
+        start_mirror "$m"
+        read -r sent recv < <(run_step max "$size")
+        stop_mirror "$m"
+        drops=-
+        [ "${m%%-*}" = portmirror ] && drops=$(/usr/bin/python3 -c "import json;print(json.load(open('$WORK/stats.json'))['interfaces'][0]['ring_drops'])")
+        printf '%d %-18s %-4s offered %7d pps  delivered %7d pps  ring_drops %s  load %s\n' "$r" "$m" "$size" \
+          $((sent / STEP)) $((recv / STEP)) "$drops" "$(cut -d' ' -f1 /proc/loadavg)"
+      done
+    done
+  done
+  exit 0
+fi
 
 declare -A BEST
 echo "# mirror_bench: $(date -u +%FT%TZ) kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
