@@ -113,3 +113,10 @@ stop_mirror() { sleep 0.3; stop_pid "$MIR"; }
 json_get() {
   /usr/bin/python3 -c "import json,sys;print(json.load(open(sys.argv[1]))[sys.argv[2]][int(sys.argv[3])][sys.argv[4]])" "$@"
 }
+inner_seqs() { # pcap(ng) -> the "pm:NNNNNN" indices of the mirrored UDP payloads, one per line
+  tshark -r "$1" -Y 'udp.dstport==18255' -T fields -e data.data 2>/dev/null |
+    /usr/bin/python3 -c 'import sys
+for l in sys.stdin:
+    l = l.strip().split(",")[-1]
+    if l: print(int(bytes.fromhex(l)[3:9]))'
+}

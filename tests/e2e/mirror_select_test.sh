@@ -7,14 +7,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 require_root
 build_topology
 
-inner_seqs() { # pcap -> the "pm:NNNNNN" indices of the mirrored UDP payloads, one per line
-  tshark -r "$1" -Y 'udp.dstport==18255' -T fields -e data.data 2>/dev/null |
-    /usr/bin/python3 -c 'import sys
-for l in sys.stdin:
-    l = l.strip().split(",")[-1]
-    if l: print(int(bytes.fromhex(l)[3:9]))'
-}
-
 log "sampling over the wire: rate 10 run-length 2, 100 packets"
 start_capture col c0 "$WORK/s.pcap" 'ip proto 47'
 start_mirror -i r0:in --to 198.18.1.2 --rate 10 --run-length 2 --stats-json "$WORK/s.json" udp port 18255

@@ -8,14 +8,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 require_root
 build_topology
 
-inner_seqs() { # pcap -> the "pm:NNNNNN" indices of the mirrored UDP payloads, one per line
-  tshark -r "$1" -Y 'udp.dstport==18255' -T fields -e data.data 2>/dev/null |
-    /usr/bin/python3 -c 'import sys
-for l in sys.stdin:
-    l = l.strip().split(",")[-1]
-    if l: print(int(bytes.fromhex(l)[3:9]))'
-}
-
 log "GRE (IP payload) with key, sequence, checksum, TTL, DSCP"
 start_capture col c0 "$WORK/gre.pcap" 'ip proto 47'
 start_mirror -i r0:in --to 198.18.1.2 --encap gre --key 4660 --sequence --checksum --ttl 9 --dscp 10 \

@@ -30,13 +30,7 @@ stop_collector() { sleep 0.3; stop_pid "$COL"; }
 session() { # session JSON KEY: KEY of the first session
   /usr/bin/python3 -c "import json,sys;s=json.load(open(sys.argv[1]))['sessions'];print(s[0][sys.argv[2]] if s else 'none')" "$1" "$2"
 }
-payload_indices() { # pcapng -> the "pm:NNNNNN" indices of the inner UDP payloads
-  tshark -r "$1" -Y 'udp.dstport==18255' -T fields -e data.data 2>/dev/null |
-    /usr/bin/python3 -c 'import sys
-for l in sys.stdin:
-    l = l.strip().split(",")[-1]
-    if l: print(int(bytes.fromhex(l)[3:9]))' | paste -sd' '
-}
+payload_indices() { inner_seqs "$1" | paste -sd' '; }  # on one line
 
 log "GRE (key 7, sequence numbers) over IPv6 to portmirror capture"
 start_capture col c0 "$WORK/g6-outer.pcap" 'ip6'

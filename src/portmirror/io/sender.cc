@@ -13,6 +13,22 @@
 #include <utility>
 
 namespace portmirror::io {
+
+void send_batch(int fd, mmsghdr* msgs, std::size_t n, SendResult& r) noexcept {
+  std::size_t off = 0;
+  while (off < n) {
+    const int k = ::sendmmsg(fd, msgs + off, static_cast<unsigned>(n - off), MSG_DONTWAIT);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      r.last_errno = errno;
+      ++r.errors;  // this message failed: skip it
+      ++off;
+      continue;
+    }
+    r.sent += static_cast<std::uint32_t>(k);
+    off += static_cast<std::size_t>(k);
+  }
+}
 namespace {
 
 socklen_t make_sockaddr(const IpAddress& a, std::uint16_t port, sockaddr_storage& ss) {
@@ -192,19 +208,7 @@ SendResult Sender::send(std::span<const SendSlot> slots) noexcept {
       m.msg_iovlen = s.payload_len != 0 ? 2 : 1;
       msgs_[i].msg_len = 0;
     }
-    std::size_t off = 0;
-    while (off < n) {
-      const int k = ::sendmmsg(fd_, msgs_ + off, static_cast<unsigned>(n - off), MSG_DONTWAIT);
-      if (k < 0) {
-        if (errno == EINTR) continue;
-        r.last_errno = errno;
-        ++r.errors;  // this message failed: skip it
-        ++off;
-        continue;
-      }
-      r.sent += static_cast<std::uint32_t>(k);
-      off += static_cast<std::size_t>(k);
-    }
+    send_batch(fd_, msgs_, n, r);
     done += n;
   }
   return r;

@@ -33,6 +33,11 @@ struct SendResult {
   int last_errno = 0;
 };
 
+// sendmmsg() of all `n` messages, MSG_DONTWAIT: a message the kernel refuses is counted in
+// `r.errors` (last errno kept) and skipped, so one bad copy never stalls the batch. Shared by the
+// socket and AF_PACKET send paths.
+void send_batch(int fd, mmsghdr* msgs, std::size_t n, SendResult& r) noexcept;
+
 struct SenderOptions {
   IpAddress destination;
   std::optional<IpAddress> source;  // default: the kernel's choice for the route
