@@ -17,6 +17,7 @@
 #include "portmirror/base/bytes.h"
 #include "portmirror/collector/session.h"
 #include "portmirror/packet/decapsulated.h"
+#include "support/shell.h"
 
 namespace portmirror::io::test {
 
@@ -52,18 +53,7 @@ class TempDir {
   std::string path_;
 };
 
-// Runs a shell command; returns its exit status and stdout.
-inline int run(const std::string& cmd, std::string* out = nullptr) {
-  FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-  if (p == nullptr) return -1;
-  std::string s;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) s.append(buf, n);
-  int st = ::pclose(p);
-  if (out != nullptr) *out = s;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+using portmirror::testing::run;
 
 inline std::size_t count_lines(const std::string& s) {
   std::size_t n = 0;

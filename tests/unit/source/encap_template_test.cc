@@ -14,6 +14,7 @@
 #include "portmirror/collector/decapsulator.h"
 #include "portmirror/wire/checksum.h"
 #include "source_test_util.h"
+#include "support/shell.h"
 
 namespace portmirror::source {
 namespace {
@@ -56,24 +57,12 @@ struct Pcap {
 
 // Runs tshark over `pcap`; one line per packet with the fields tab-separated. "" if no tshark.
 std::string tshark_fields(const std::string& pcap, const std::string& fields) {
-  if (std::system("command -v tshark >/dev/null 2>&1") != 0) return "";
+  if (!portmirror::testing::have_tool("tshark")) return "";
   std::string cmd = "tshark -r " + pcap + " -T fields -E separator=' '";
   std::istringstream in(fields);
   std::string f;
   while (in >> f) cmd += " -e " + f;
-  cmd += " 2>/dev/null";
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
-}
-
-bool have_tshark() {
-  return std::system("command -v tshark >/dev/null 2>&1") == 0;
+  return portmirror::testing::output_of(cmd);
 }
 
 std::string tmp(const std::string& name) {
@@ -129,7 +118,7 @@ TEST(EncapTemplate, GreIpPayloadWithKeySequenceChecksum) {
     EXPECT_EQ(r.tunnel.gre_proto, i == 2 ? 0x86DD : 0x0800);
     EXPECT_EQ(std::vector<std::uint8_t>(r.inner.begin(), r.inner.end()), i == 2 ? v6 : v4);
   }
-  if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
+  if (!portmirror::testing::have_tool("tshark")) GTEST_SKIP() << "tshark not installed";
   EXPECT_EQ(
       tshark_fields(tmp("gre"), "gre.key gre.sequence_number gre.checksum.status gre.proto ip.ttl"),
       "0x00001234 0 1 0x0800 17,64\n0x00001234 1 1 0x0800 17,64\n0x00001234 2 1 0x86dd 17\n");
@@ -186,7 +175,7 @@ TEST(EncapTemplate, Erspan2SessionIndexVlanTruncated) {
   auto o = encap(t, cut, m);
   EXPECT_EQ(load_be16(ByteSpan(o), 34), 0x1000);
   EXPECT_EQ(load_be16(ByteSpan(o), 36), 0x88BE);
-  if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
+  if (!portmirror::testing::have_tool("tshark")) GTEST_SKIP() << "tshark not installed";
   EXPECT_EQ(tshark_fields(tmp("erspan2"),
                           "erspan.version erspan.spanid erspan.index erspan.vlan erspan.cos "
                           "erspan.encap erspan.truncated gre.sequence_number"),
@@ -233,7 +222,7 @@ TEST(EncapTemplate, Erspan3TimestampDirectionHwGranularityBso) {
   EXPECT_FALSE(r2.tunnel.erspan.direction_egress);
   EXPECT_EQ(r2.tunnel.erspan.timestamp,
             static_cast<std::uint32_t>(1'700'000'000'000'000'000ull / 100'000));
-  if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
+  if (!portmirror::testing::have_tool("tshark")) GTEST_SKIP() << "tshark not installed";
   EXPECT_EQ(tshark_fields(tmp("erspan3"),
                           "erspan.version erspan.spanid erspan.hw erspan.direction erspan.gra "
                           "erspan.bso erspan.timestamp"),
@@ -267,7 +256,7 @@ TEST(EncapTemplate, VxlanVniAndFlowHashedSourcePort) {
   auto rev = testing::udp_frame("10.0.0.2", "10.0.0.1", 5678, 1234, 40);
   EXPECT_EQ(flow_hash(testing::info_of(rev)), m.flow_hash);
   EXPECT_EQ(load_be16(ByteSpan(o), 34 + 6), 0);  // UDP checksum 0 over IPv4
-  if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
+  if (!portmirror::testing::have_tool("tshark")) GTEST_SKIP() << "tshark not installed";
   EXPECT_EQ(
       tshark_fields(tmp("vxlan"), "vxlan.vni udp.dstport udp.length"),
       "11259375 4789,5678 " + std::to_string(8 + 8 + kInner.size()) + ",48\n");  // outer, inner
@@ -296,7 +285,7 @@ TEST(EncapTemplate, Ipv6OuterGreAndVxlanChecksum) {
   auto rv = decap(d, ov);
   EXPECT_EQ(rv.tunnel.id, 9u);
   EXPECT_NE(load_be16(ByteSpan(ov), 14 + 40 + 6), 0);  // UDP checksum mandatory over IPv6
-  if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
+  if (!portmirror::testing::have_tool("tshark")) GTEST_SKIP() << "tshark not installed";
   const std::string out = tshark_fields(tmp("v6") + " -o udp.check_checksum:TRUE",
                                         "ipv6.hlim erspan.spanid vxlan.vni udp.checksum.status");
   // Outer UDP checksum good (1); the inner test frames carry none (3).

@@ -22,6 +22,7 @@
 #include "portmirror/wire/ipv6.h"
 #include "portmirror/wire/udp.h"
 #include "source_test_util.h"
+#include "support/shell.h"
 
 namespace portmirror::source {
 namespace {
@@ -62,21 +63,6 @@ void write_pcap(const std::string& path, const std::vector<std::vector<std::uint
     f.write(reinterpret_cast<const char*>(rec), sizeof rec);
     f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
   }
-}
-
-std::string run(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
-}
-
-bool have_tshark() {
-  return std::system("command -v tshark >/dev/null 2>&1") == 0;
 }
 
 class LinkFrame : public ::testing::TestWithParam<Case> {};
@@ -176,7 +162,7 @@ TEST_P(LinkFrame, HeadersCompleteAndChecksummed) {
         << c.description << " copy " << i;
   }
 
-  if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
+  if (!portmirror::testing::have_tool("tshark")) GTEST_SKIP() << "tshark not installed";
   const std::string pcap = std::string(PM_BINARY_DIR) + "/source_test_link_" +
                            std::to_string(static_cast<int>(c.encap)) + (c.v6 ? "_v6" : "_v4") +
                            ".pcap";
@@ -184,10 +170,11 @@ TEST_P(LinkFrame, HeadersCompleteAndChecksummed) {
   // -E occurrence=f: the first (outer) value of each field; the case lists only fields whose first
   // occurrence is the outer header. Checksum status 1 = good; no expert info at all (a bad checksum
   // would add an error).
-  const std::string out = run("tshark -r " + pcap +
-                              " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -T fields"
-                              " -E occurrence=f -E separator=' ' -e " +
-                              c.tshark_fields + " -e _ws.expert.severity 2>/dev/null");
+  const std::string out = portmirror::testing::output_of(
+      "tshark -r " + pcap +
+      " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -T fields"
+      " -E occurrence=f -E separator=' ' -e " +
+      c.tshark_fields + " -e _ws.expert.severity");
   std::string want;
   for (std::size_t i = 0; i < frames.size(); ++i) want += std::string(c.tshark_want) + " \n";
   EXPECT_EQ(out, want) << c.description;
