@@ -31,7 +31,8 @@ struct CaptureFlags {
   std::vector<std::string> allow;
   std::vector<std::string> pins;
   std::string iface;
-  std::uint32_t ring_mb = 64;
+  std::uint32_t ring_mb = 0;  // 0: 64 with -i; mode ring splits 64 over its rings
+  std::string rx = "auto";
   bool no_ipv6 = false;
   std::string write;
   SinkFlags sink;  // shared with decap (sink_options.h)
@@ -102,10 +103,11 @@ Result<void> write_capture_json(const std::string& path, io::CaptureLoop& loop,
   x.counters.emplace_back("outer_length_mismatch", loop.outer_length_mismatch());
   std::string j = io::stats_json(p, x);
   std::string add = fmt::format(
-      "  \"kernel\": {{\"captured\": {}, \"received\": {}, \"dropped\": {}}},\n"
+      "  \"kernel\": {{\"captured\": {}, \"received\": {}, \"dropped\": {}, \"ring_frames\": {}, "
+      "\"socket_datagrams\": {}}},\n"
       "  \"admission\": {{\"open\": {}, \"not_allowed\": {}, \"pin_mismatch\": {}, \"senders\": [",
-      k.captured, k.received, k.dropped, adm.open() ? "true" : "false", adm.rejected_not_allowed(),
-      adm.rejected_pin());
+      k.captured, k.received, k.dropped, k.ring_frames, k.socket_datagrams,
+      adm.open() ? "true" : "false", adm.rejected_not_allowed(), adm.rejected_pin());
   bool first = true;
   for (const auto& r : adm.rejected_senders()) {
     add += fmt::format("{}{{\"sender\": {}, \"packets\": {}}}", first ? "" : ", ",
@@ -151,9 +153,19 @@ int run_capture(const CaptureFlags& f) {
     ro.direction = io::CaptureDirection::kIn;
     ro.promiscuous = !f.no_promisc;  // a SPAN/TAP port carries frames for other MACs (tcpdump -p)
     ro.block_size = 1u << 20;
-    ro.block_count = std::max<std::uint32_t>(2, f.ring_mb);
+    ro.block_count = std::max<std::uint32_t>(2, f.ring_mb != 0 ? f.ring_mb : 64);
     co.ring = ro;
   }
+  if (f.rx == "auto") {
+    co.rx = io::RxMode::kAuto;
+  } else if (f.rx == "socket") {
+    co.rx = io::RxMode::kSocket;
+  } else if (f.rx == "ring") {
+    co.rx = io::RxMode::kRing;
+  } else {
+    return usage(fmt::format("--rx {}: expected auto, socket or ring", f.rx));
+  }
+  co.local_ring_mb = f.ring_mb;
   co.count = f.count;
   // Text lines and a live `-w -` stream are made visible after each receive batch (a reader
   // such as `wireshark -k -i -` would otherwise wait for a 1 MiB buffer); files only with -U.
@@ -222,6 +234,10 @@ int run_capture(const CaptureFlags& f) {
   std::FILE* log = stderr;
 
   fmt::print(log, "portmirror capture: listening on {}\n", (*loop)->describe());
+  if (!(*loop)->ring_fallback().empty()) {
+    fmt::print(log, "portmirror capture: receiving through the sockets only ({})\n",
+               (*loop)->ring_fallback());
+  }
   if (admission.open()) {
     fmt::print(log, "portmirror capture: accepting every sender (no --allow)\n");
   } else {
@@ -265,7 +281,11 @@ Runner add_capture_command(CLI::App& app) {
                 "SENDER=ID: require this GRE key / ERSPAN session / VNI (repeatable)");
   c->add_option("-i,--interface", f->iface,
                 "sniff mode: AF_PACKET ring on IFACE instead of sockets");
-  c->add_option("--ring-size", f->ring_mb, "sniff mode ring size in MB (default 64)");
+  c->add_option("--rx", f->rx,
+                "as destination: auto (rings on the local interfaces when permitted), ring, or "
+                "socket (recvmmsg on the sockets only)");
+  c->add_option("--ring-size", f->ring_mb,
+                "ring size in MB (-i: default 64; --rx ring: per interface, default 64 in all)");
   c->add_flag("-p,--no-promiscuous-mode", f->no_promisc,
               "sniff mode: do not put IFACE in promiscuous mode");
   c->add_flag("--no-ipv6", f->no_ipv6, "do not open IPv6 sockets");

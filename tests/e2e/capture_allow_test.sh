@@ -44,13 +44,6 @@ check "output file owned by nobody" test "$(stat -c %U "$W/z.pcapng")" = nobody
 check_inner "packets received after the drop, bit for bit" "$W/z.pcapng" "$W/z.pcap"
 
 log "4. clear errors and exit codes"
-expect_exit() { # expect_exit CODE PATTERN cmd...
-  local code=$1 pat=$2; shift 2
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  check "exit $code and '$pat' from: ${*: -3} (rc $rc: $(echo "$out" | head -1 | cut -c1-110))" \
-    sh -c "[ $rc = $code ] && printf '%s' \"\$1\" | grep -q -- \"\$2\"" _ "$out" "$pat"
-}
 # Port in use: a kernel VXLAN device holds UDP 4789 in the collector namespace.
 ip -n "$(ns col)" link add vx-busy type vxlan id 9 dstport 4789 dev col-eth0
 ip -n "$(ns col)" link set vx-busy up

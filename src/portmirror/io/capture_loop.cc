@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include "portmirror/io/local_links.h"
 #include "portmirror/io/text_sink.h"
 
 namespace portmirror::io {
@@ -78,16 +79,33 @@ namespace {
 
 // Kernel filter for sniff mode: tunnel traffic only (plus outer fragments, which carry no ports,
 // and VLAN-tagged frames, which the user-space walk handles).
+// " or udp dst port P" for every tunnel port the sockets listen on.
+std::string port_clauses(const SocketSourceOptions& s) {
+  std::string f;
+  for (const auto* v : {&s.vxlan_ports, &s.geneve_ports, &s.tzsp_ports}) {
+    for (auto p : *v) f += fmt::format(" or udp dst port {}", p);
+  }
+  return f;
+}
+
 std::string ring_filter(const SocketSourceOptions& s) {
   std::string f = "ip proto 47 or ip6 proto 47 or (ip[6:2] & 0x3fff != 0) or ip6 proto 44";
-  auto ports = [&](const std::vector<std::uint16_t>& v) {
-    for (auto p : v) f += fmt::format(" or udp dst port {}", p);
-  };
-  ports(s.vxlan_ports);
-  ports(s.geneve_ports);
-  ports(s.tzsp_ports);
+  f += port_clauses(s);
   f += " or vlan";
   return f;
+}
+// Mode ring: IPv4 tunnel traffic (and IPv4 fragments) addressed to one of this host's addresses.
+// Tagged frames need no clause: the kernel untags before the taps, and the VLAN device's own ring
+// sees them.
+std::string local_ring_filter(const SocketSourceOptions& s, const std::vector<IpAddress>& dsts) {
+  std::string d;
+  for (const auto& a : dsts) {
+    if (!d.empty()) d += " or ";
+    d += "dst host " + a.to_string();
+  }
+  std::string f = "ip proto 47 or (ip[6:2] & 0x3fff != 0)";
+  f += port_clauses(s);
+  return fmt::format("ip and ({}) and ({})", d, f);
 }
 
 Result<int> make_signalfd() {
@@ -128,6 +146,49 @@ CaptureLoop::~CaptureLoop() {
   if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
+Result<void> CaptureLoop::open_local_rings(const CaptureOptions& o) {
+  auto links = ring_links(o.sockets.listen);
+  if (!links) return unexpected(links.error());
+  if (links->empty()) {
+    return make_error(
+        ExitCode::kConfig,
+        o.sockets.listen ? fmt::format("--rx ring: no Ethernet interface owns {} (rings take "
+                                       "IPv4 addressed to an Ethernet interface)",
+                                       o.sockets.listen->to_string())
+                         : std::string("--rx ring: no up Ethernet interface with an IPv4 address"));
+  }
+  std::vector<IpAddress> dsts;
+  for (const auto& l : *links) dsts.insert(dsts.end(), l.addresses.begin(), l.addresses.end());
+  auto prog = compile_bpf(local_ring_filter(o.sockets, dsts), 1);
+  if (!prog) return unexpected(prog.error());
+  // Default: 64 MiB in all, at least 16 MiB per ring; --ring-size sets each ring.
+  const std::uint32_t mb =
+      o.local_ring_mb != 0
+          ? o.local_ring_mb
+          : std::max<std::uint32_t>(16, 64 / static_cast<std::uint32_t>(links->size()));
+  std::vector<int> ifindexes;
+  for (std::size_t i = 0; i < links->size(); ++i) {
+    RingOptions ro;
+    ro.ifname = (*links)[i].name;
+    ro.direction = CaptureDirection::kIn;
+    ro.block_size = 1u << 20;
+    ro.block_count = std::max<std::uint32_t>(2, mb);
+    ro.filter = *prog;
+    ro.source_id = static_cast<std::uint16_t>(0x100 + i);
+    auto ring = PacketRing::open(ro);
+    if (!ring) {
+      rings_.clear();
+      return unexpected(ring.error());
+    }
+    ifindexes.push_back(ring->ifindex());
+    rings_.push_back(std::move(*ring));
+  }
+  options_.sockets.handoff_ifindexes = std::move(ifindexes);
+  options_.sockets.handoff_addresses = std::move(dsts);
+  local_rings_ = true;
+  return {};
+}
+
 Result<std::unique_ptr<CaptureLoop>> CaptureLoop::open(const CaptureOptions& options) {
   std::unique_ptr<CaptureLoop> l(new CaptureLoop());
   l->options_ = options;
@@ -141,7 +202,7 @@ Result<std::unique_ptr<CaptureLoop>> CaptureLoop::open(const CaptureOptions& opt
     }
     auto ring = PacketRing::open(ro);
     if (!ring) return unexpected(ring.error());
-    l->ring_.emplace(std::move(*ring));
+    l->rings_.push_back(std::move(*ring));
     // Best effort: reject-all sockets so that the kernel does not answer the mirrored traffic with
     // ICMP unreachable when this host is the tunnel's destination (§6.1). A port in use is fine.
     SocketSourceOptions g = options.sockets;
@@ -150,7 +211,13 @@ Result<std::unique_ptr<CaptureLoop>> CaptureLoop::open(const CaptureOptions& opt
     g.slot_bytes = 2048;
     if (auto gs = SocketSource::open(g)) l->guards_.emplace(std::move(*gs));
   } else {
-    auto s = SocketSource::open(options.sockets);
+    if (options.rx != RxMode::kSocket) {
+      if (auto r = l->open_local_rings(options); !r) {
+        if (options.rx == RxMode::kRing) return unexpected(r.error());
+        l->ring_fallback_ = r.error().message;  // kAuto: the sockets take everything
+      }
+    }
+    auto s = SocketSource::open(l->options_.sockets);
     if (!s) return unexpected(s.error());
     l->sockets_.emplace(std::move(*s));
     l->batch_.resize(l->sockets_->batch());
@@ -164,15 +231,27 @@ Result<std::unique_ptr<CaptureLoop>> CaptureLoop::open(const CaptureOptions& opt
 
 std::string CaptureLoop::describe() const {
   std::string d;
-  if (ring_) {
+  if (!local_rings_ && !rings_.empty()) {
     d = fmt::format("{} (AF_PACKET TPACKET_V3 ring, {} x {} KiB), link-type EN10MB (Ethernet)",
-                    ring_->ifname(), options_.ring->block_count, options_.ring->block_size / 1024);
+                    rings_[0].ifname(), options_.ring->block_count,
+                    options_.ring->block_size / 1024);
     if (guards_) d += fmt::format(" + {} ICMP guard sockets", guards_->sockets().size());
     return d;
   }
+  if (local_rings_) {
+    for (const auto& r : rings_) {
+      if (!d.empty()) d += ", ";
+      d += fmt::format("ring {}", r.ifname());
+    }
+    d += fmt::format(
+        " (AF_PACKET TPACKET_V3, IPv4 tunnels to {} local addresses; sockets take the rest): ",
+        options_.sockets.handoff_addresses.size());
+  }
+  bool first = true;
   for (const auto& s : sockets_->sockets()) {
-    if (!d.empty()) d += ", ";
+    if (!first) d += ", ";
     d += s.description;
+    first = false;
   }
   return d;
 }
@@ -201,14 +280,17 @@ void CaptureLoop::request_stop() noexcept {
 KernelStats CaptureLoop::kernel_stats() noexcept {
   KernelStats k;
   k.captured = frames_;
-  if (ring_) {
-    const RingStats& r = ring_->update_stats();
-    k.received = r.packets;
-    k.dropped = r.drops;
-  } else if (sockets_) {
+  k.ring_frames = ring_frames_;
+  k.socket_datagrams = frames_ - ring_frames_;
+  for (auto& ring : rings_) {
+    const RingStats& r = ring.update_stats();
+    k.received += r.packets;
+    k.dropped += r.drops;
+  }
+  if (sockets_) {
     SocketStats t = sockets_->total();
-    k.dropped = t.kernel_drops;
-    k.received = t.datagrams + t.kernel_drops;
+    k.dropped += t.kernel_drops;
+    k.received += t.datagrams + t.kernel_drops;
   }
   return k;
 }
@@ -259,11 +341,15 @@ std::size_t CaptureLoop::drain_sockets(Pipeline& p, bool& stop, bool& more) noex
   return total;
 }
 
-void CaptureLoop::drain_ring(Pipeline& p, bool& stop) noexcept {
-  for (int blocks = 0; blocks < 64 && !stop && ring_->acquire_block(); ++blocks) {
+void CaptureLoop::drain_ring(PacketRing& ring, Pipeline& p, bool& stop) noexcept {
+  for (int blocks = 0; blocks < 64 && !stop && ring.acquire_block(); ++blocks) {
     RingFrame rf;
-    while (!stop && ring_->next_frame(rf)) {
+    while (!stop && ring.next_frame(rf)) {
+      // Mode ring reads what the host itself receives: frames for this MAC, untagged on this
+      // link (a tagged one is seen again on its VLAN device). The BPF already checked the address.
+      if (local_rings_ && (rf.pkttype != 0 /* PACKET_HOST */ || rf.vlan_reinserted)) continue;
       ++frames_;
+      ++ring_frames_;
       // Open vSwitch's mirror snaplen cuts the frame after encapsulation and leaves the outer
       // IPv4 total length as it was (peers/README.md §1, bug 2). Count it; the walk decides.
       ByteSpan b = rf.frame.data;
@@ -280,7 +366,7 @@ void CaptureLoop::drain_ring(Pipeline& p, bool& stop) noexcept {
         stop = true;
       }
     }
-    ring_->release_block();
+    ring.release_block();
   }
 }
 
@@ -324,9 +410,9 @@ bool CaptureLoop::run(Pipeline& pipeline, Admission& admission, std::FILE* log,
   fds.push_back(pollfd{stop_fd_, POLLIN, 0});
   fds.push_back(pollfd{sig_fd, POLLIN, 0});
   const std::size_t first_source = fds.size();
-  if (ring_) {
-    fds.push_back(pollfd{ring_->fd(), POLLIN | POLLERR, 0});
-  } else {
+  for (const auto& r : rings_) fds.push_back(pollfd{r.fd(), POLLIN | POLLERR, 0});
+  const std::size_t first_socket = fds.size();
+  if (sockets_) {
     for (const auto& s : sockets_->sockets()) fds.push_back(pollfd{s.fd, POLLIN, 0});
   }
 
@@ -348,15 +434,18 @@ bool CaptureLoop::run(Pipeline& pipeline, Admission& admission, std::FILE* log,
       if (stop) break;
     }
     bool ready = false;
-    for (std::size_t i = first_source; i < fds.size(); ++i) ready |= fds[i].revents != 0;
-    // The ring is also drained on timeouts: a partly filled block is retired by the kernel timer.
+    bool sockets_ready = false;
+    for (std::size_t i = first_source; i < fds.size(); ++i) {
+      ready |= fds[i].revents != 0;
+      if (i >= first_socket) sockets_ready |= fds[i].revents != 0;
+    }
+    // Rings are also drained on timeouts: a partly filled block is retired by the kernel timer.
     std::size_t got = 0;
     bool more = false;
-    if (ring_) {
-      drain_ring(pipeline, stop);
-    } else if (ready) {
-      got = drain_sockets(pipeline, stop, more);
+    for (auto& ring : rings_) {
+      if (!stop) drain_ring(ring, pipeline, stop);
     }
+    if (sockets_ready && !stop) got = drain_sockets(pipeline, stop, more);
     if (pipeline.failed()) break;
     // Text lines become visible after each batch; file writers keep their large buffers (-U
     // flushes per packet inside the sink).

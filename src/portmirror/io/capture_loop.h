@@ -62,9 +62,22 @@ class Admission {
   std::size_t senders_used_ = 0;
 };
 
+// How a collector that is the tunnels' destination receives (not sniff mode):
+//  - kSocket: the raw GRE and UDP sockets deliver every datagram (recvmmsg; the kernel copies each
+//    one on the collector's CPU).
+//  - kRing: an AF_PACKET TPACKET_V3 ring per local interface (local_links.h) takes the tunnel
+//    traffic addressed to this host, filled by the kernel on the receiving CPU as tcpdump's is;
+//    the sockets stay open (no ICMP unreachable, same errors) and deliver only what no ring
+//    takes (loopback, other link types, later addresses, multicast): a socket filter hands the
+//    rest off (socket_source.h), so each packet is read once.
+//  - kAuto (default): kRing when the rings can be opened (CAP_NET_RAW), else kSocket.
+enum class RxMode : std::uint8_t { kAuto, kSocket, kRing };
+
 struct CaptureOptions {
   SocketSourceOptions sockets;
   std::optional<RingOptions> ring;               // -i IFACE: sniff mode instead of sockets
+  RxMode rx = RxMode::kAuto;                     // --rx (ignored in sniff mode)
+  std::uint32_t local_ring_mb = 0;               // --ring-size per ring in mode ring (0 = auto)
   std::uint64_t count = 0;                       // -c: stop after this many inner packets written
   TimestampNs silence_timeout = 10 * kNsPerSec;  // --silence-timeout (0 = never report silence)
   bool liveness_lines = true;      // session start / silent / resumed lines on the log stream
@@ -80,6 +93,8 @@ struct KernelStats {
   std::uint64_t captured = 0;  // frames/datagrams this process read
   std::uint64_t received = 0;  // "received by filter": ring tp_packets, sockets captured + dropped
   std::uint64_t dropped = 0;   // "dropped by kernel"
+  std::uint64_t ring_frames = 0;       // of `captured`: read from rings
+  std::uint64_t socket_datagrams = 0;  // of `captured`: read from sockets
 };
 
 class CaptureLoop {
@@ -103,7 +118,9 @@ class CaptureLoop {
 
   KernelStats kernel_stats() noexcept;
   const SocketSource* sockets() const noexcept { return sockets_ ? &*sockets_ : nullptr; }
-  const PacketRing* ring() const noexcept { return ring_ ? &*ring_ : nullptr; }
+  std::span<const PacketRing> rings() const noexcept { return rings_; }
+  // Mode ring fell back to sockets (kAuto only): why, for the startup line.
+  const std::string& ring_fallback() const noexcept { return ring_fallback_; }
   std::uint64_t frames_read() const noexcept { return frames_; }
   // Sniff mode: frames whose outer IPv4 length claims more than was captured (Open vSwitch's
   // mirror snaplen bug, peers/README.md §1 bug 2); they are still handed to the decapsulator.
@@ -113,16 +130,20 @@ class CaptureLoop {
   CaptureLoop() = default;
   // Returns the datagrams read; `more` is set when a socket still had a full batch waiting.
   std::size_t drain_sockets(Pipeline& p, bool& stop, bool& more) noexcept;
-  void drain_ring(Pipeline& p, bool& stop) noexcept;
+  void drain_ring(PacketRing& ring, Pipeline& p, bool& stop) noexcept;
+  Result<void> open_local_rings(const CaptureOptions& o);
   void check_liveness(const Pipeline& p, std::FILE* log, TimestampNs now) noexcept;
 
   CaptureOptions options_;
   std::optional<SocketSource> sockets_;
   std::optional<SocketSource> guards_;  // sniff mode: reject-all sockets that keep ICMP quiet
-  std::optional<PacketRing> ring_;
+  std::vector<PacketRing> rings_;  // sniff mode: one, promiscuous; mode ring: one per local link
+  bool local_rings_ = false;       // rings_ are mode ring's (destination traffic only)
+  std::string ring_fallback_;
   std::vector<Datagram> batch_;
   int stop_fd_ = -1;
   std::uint64_t frames_ = 0;
+  std::uint64_t ring_frames_ = 0;
   std::uint64_t outer_len_mismatch_ = 0;
   std::uint64_t count_limit_ = 0;
   // Liveness: sessions announced so far, and which are currently reported silent.

@@ -50,7 +50,64 @@ IpAddress from_sockaddr(const sockaddr_storage& ss, std::uint16_t* port) {
   return IpAddress{};
 }
 
+BpfInsn stmt(std::uint16_t code, std::uint32_t k) {
+  return BpfInsn{code, 0, 0, k};
+}
+BpfInsn jeq(std::uint32_t k, std::size_t jt, std::size_t jf) {
+  return BpfInsn{static_cast<std::uint16_t>(BPF_JMP | BPF_JEQ | BPF_K),
+                 static_cast<std::uint8_t>(jt), static_cast<std::uint8_t>(jf), k};
+}
+
 }  // namespace
+
+Result<BpfProgram> handoff_filter(const std::vector<int>& ifindexes,
+                                  const std::vector<IpAddress>& addresses, std::uint32_t keep,
+                                  std::uint32_t drop) {
+  constexpr std::size_t kMax = 64;
+  const std::uint32_t kKeep = keep;
+  std::vector<std::uint32_t> v4;
+  std::vector<IpAddress> v6;
+  for (const auto& a : addresses) {
+    if (a.is_v4()) v4.push_back(a.v4_host_order());
+    if (a.is_v6()) v6.push_back(a);
+  }
+  if (ifindexes.size() > kMax || v4.size() > kMax || v6.size() > kMax) {
+    return make_error(ExitCode::kUsage, "too many interfaces or addresses for the ring hand-off");
+  }
+  const auto abs = [](std::uint16_t size) {
+    return static_cast<std::uint16_t>(BPF_LD | size | BPF_ABS);
+  };
+  const std::uint32_t net = static_cast<std::uint32_t>(SKF_NET_OFF);
+  BpfProgram p;
+  // ifindex in the set? -> CHECK, else keep.
+  p.push_back(stmt(abs(BPF_W), static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)));
+  for (std::size_t i = 0; i < ifindexes.size(); ++i) {
+    p.push_back(jeq(static_cast<std::uint32_t>(ifindexes[i]), ifindexes.size() - i, 0));
+  }
+  p.push_back(stmt(BPF_RET | BPF_K, kKeep));
+  // CHECK: IP version at the network header.
+  p.push_back(stmt(abs(BPF_B), net));
+  p.push_back(stmt(BPF_ALU | BPF_AND | BPF_K, 0xf0));
+  const std::size_t v4_len = 1 + 2 * v4.size() + 1;  // load, (jeq, ret 0) per address, keep
+  p.push_back(jeq(0x40, 0, v4_len));
+  p.push_back(stmt(abs(BPF_W), net + 16));
+  for (auto a : v4) {
+    p.push_back(jeq(a, 0, 1));
+    p.push_back(stmt(BPF_RET | BPF_K, drop));
+  }
+  p.push_back(stmt(BPF_RET | BPF_K, kKeep));
+  // IPv6: the destination is the four words at offset 24.
+  for (const auto& a : v6) {
+    for (std::size_t w = 0; w < 4; ++w) {
+      p.push_back(stmt(abs(BPF_W), net + 24 + static_cast<std::uint32_t>(4 * w)));
+      // Mismatch skips the rest of this address's block (to the next address's first load).
+      p.push_back(jeq(load_be32(a.bytes(), 4 * w), 0, 2 * (3 - w) + 1));
+    }
+    p.push_back(stmt(BPF_RET | BPF_K, drop));
+  }
+  p.push_back(stmt(BPF_RET | BPF_K, kKeep));
+  return p;
+}
 
 std::string_view socket_kind_name(SocketKind k) noexcept {
   switch (k) {
@@ -130,7 +187,9 @@ SocketSource::~SocketSource() {
 void SocketSource::close_all() noexcept {
   for (auto& i : infos_) {
     if (i.fd >= 0) ::close(i.fd);
+    if (i.sink_fd >= 0) ::close(i.sink_fd);
     i.fd = -1;
+    i.sink_fd = -1;
   }
 }
 
@@ -208,6 +267,9 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
   };
 
   int one = 1;
+  // The ring hand-off (socket_source.h) covers IPv4 only: a filter on a raw IPv6 socket makes the
+  // kernel verify a transport checksum GRE does not have (rawv6_rcv_skb), so IPv6 stays here.
+  const bool handoff = !options_.guard_only && !v6 && !options_.handoff_ifindexes.empty();
   if (v6 && !raw && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
     return fail("IPV6_V6ONLY");
   }
@@ -220,6 +282,21 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
       return fail("SO_ATTACH_FILTER");
     }
   } else {
+    // Raw IPv4: a socket filter drops what the rings take (raw_rcv_skb does not count that as
+    // a drop). UDP counts filter drops in SO_RXQ_OVFL, so there the hand-off selects a sink
+    // socket of a SO_REUSEPORT group instead (below, after bind).
+    if (handoff && raw) {
+      auto prog = handoff_filter(options_.handoff_ifindexes, options_.handoff_addresses);
+      if (!prog) {
+        ::close(fd);
+        return unexpected(prog.error());
+      }
+      sock_fprog fp{static_cast<unsigned short>(prog->size()),
+                    reinterpret_cast<sock_filter*>(prog->data())};
+      if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) != 0) {
+        return fail("SO_ATTACH_FILTER (ring hand-off)");
+      }
+    }
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
       return fail("SO_TIMESTAMPNS");
     }
@@ -261,9 +338,44 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
   }
   // A raw socket bound to the wildcard needs no bind(); bind() to a local address limits delivery
   // to that destination (§6.1).
-  if ((!raw || options_.listen) &&
-      ::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0) {  // NOLINT
-    return fail("bind");
+  const sockaddr* sa = reinterpret_cast<const sockaddr*>(&ss);  // NOLINT
+  int sink = -1;
+  if (handoff && !raw) {
+    // A port held by anyone (even a SO_REUSEPORT group) must stay "in use": probe it first.
+    int probe = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (probe < 0 || ::bind(probe, sa, len) != 0) {
+      if (probe >= 0) ::close(probe);
+      return fail("bind");
+    }
+    ::close(probe);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      return fail("SO_REUSEPORT");
+    }
+  }
+  if ((!raw || options_.listen) && ::bind(fd, sa, len) != 0) return fail("bind");
+  if (handoff && !raw) {
+    // Group member 1, the sink, rejects what it is given; the group's program sends it the
+    // datagrams the rings take (index 1) and keeps the rest for this socket (index 0).
+    sink = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    sock_filter reject{static_cast<std::uint16_t>(BPF_RET | BPF_K), 0, 0, 0};
+    sock_fprog rp{1, &reject};
+    auto prog = handoff_filter(options_.handoff_ifindexes, options_.handoff_addresses, 0, 1);
+    if (!prog) {
+      if (sink >= 0) ::close(sink);
+      ::close(fd);
+      return unexpected(prog.error());
+    }
+    sock_fprog gp{static_cast<unsigned short>(prog->size()),
+                  reinterpret_cast<sock_filter*>(prog->data())};
+    if (sink < 0 || setsockopt(sink, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+        setsockopt(sink, SOL_SOCKET, SO_ATTACH_FILTER, &rp, sizeof rp) != 0 ||
+        ::bind(sink, sa, len) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &gp, sizeof gp) != 0) {
+      int e = errno;
+      if (sink >= 0) ::close(sink);
+      errno = e;
+      return fail("ring hand-off (SO_REUSEPORT sink)");
+    }
   }
 
   SocketInfo info;
@@ -271,6 +383,7 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
   info.v6 = v6;
   info.port = port;
   info.fd = fd;
+  info.sink_fd = sink;
   socklen_t sl = sizeof info.rcvbuf;
   (void)getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &info.rcvbuf, &sl);
   info.description = std::move(desc);

@@ -20,6 +20,7 @@
 #include "portmirror/base/error.h"
 #include "portmirror/base/ip_address.h"
 #include "portmirror/base/time.h"
+#include "portmirror/io/packet_ring.h"
 
 namespace portmirror::io {
 
@@ -47,7 +48,24 @@ struct SocketSourceOptions {
   // Attach a reject-all socket filter: the socket only keeps the kernel quiet (no ICMP
   // unreachable), it delivers nothing (sniff mode's guard sockets, §6.1 caveats).
   bool guard_only = false;
+  // Receive mode "ring" (capture_loop.h): IPv4 datagrams that arrived on one of these interfaces
+  // for one of these addresses are taken from the interface's AF_PACKET ring instead and are
+  // handed off here (raw: a socket filter drops them; UDP: a SO_REUSEPORT sink socket takes
+  // them), so that each packet is read once. Everything else (IPv6, loopback, other interfaces,
+  // addresses added later, multicast) still arrives through the sockets.
+  std::vector<int> handoff_ifindexes;
+  std::vector<IpAddress> handoff_addresses;
 };
+
+// The classic-BPF socket filter for the hand-off above: drops a datagram when the interface it
+// arrived on is in `ifindexes` and its IP destination (read at the network header, so the same
+// program serves raw and UDP sockets of both families) is in `addresses`; keeps everything else.
+// Errors (kUsage) when the lists are too long for 8-bit BPF jumps (more than 64 of either).
+// `keep` / `drop` are the return values: for a socket filter the bytes to keep (all) and 0; for a
+// SO_REUSEPORT group the member index (0 = this socket, 1 = the sink).
+Result<BpfProgram> handoff_filter(const std::vector<int>& ifindexes,
+                                  const std::vector<IpAddress>& addresses,
+                                  std::uint32_t keep = 0xffffffffu, std::uint32_t drop = 0);
 
 // One received datagram. `data` borrows from the source's batch buffers and is valid until the
 // next receive() on any socket of the same source.
@@ -76,6 +94,7 @@ struct SocketInfo {
   bool v6 = false;
   std::uint16_t port = 0;  // UDP port, 0 for raw
   int fd = -1;
+  int sink_fd = -1;         // ring hand-off: the SO_REUSEPORT member that takes what the rings read
   int rcvbuf = 0;           // what the kernel granted (getsockopt, already doubled)
   std::string description;  // "raw gre 0.0.0.0", "udp vxlan [::]:4789"
 };

@@ -80,6 +80,14 @@ check_inner() {
   echo "$out" | sed -n '2,$s/^/    /p'
   check "$1 ($(echo "$out" | head -1))" test "$rc" = 0
 }
+# expect_exit CODE PATTERN cmd...: a check that cmd exits with CODE and says PATTERN (stdout+stderr).
+expect_exit() { # expect_exit CODE PATTERN cmd...
+  local code=$1 pat=$2; shift 2
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  check "exit $code and '$pat' from: ${*: -3} (rc $rc: $(echo "$out" | head -1 | cut -c1-110))" \
+    sh -c "[ $rc = $code ] && printf '%s' \"\$1\" | grep -q -- \"\$2\"" _ "$out" "$pat"
+}
 # count_frames FILE.pcap: records in a pcap file (header walk: faster than starting tshark, and
 # exact where tcpdump would print several lines for one packet).
 count_frames() {
