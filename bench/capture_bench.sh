@@ -1,6 +1,6 @@
 #!/bin/bash
-# Highest loss-free rate of `portmirror capture -w FILE` (user-space raw GRE socket, decapsulating,
-# filtering, accounting) next to `tcpdump -w FILE` (AF_PACKET, writes the outer packets as they are)
+# Highest loss-free rate of `portmirror capture -w FILE` (as the tunnels' destination: receive mode
+# auto, decapsulating, filtering, accounting) next to `tcpdump -w FILE` (AF_PACKET, writes the outer packets as they are)
 # on the same GRE stream, in the same run (issue 4, "Speed").
 #
 # usage: bench/capture_bench.sh [PORTMIRROR]      (default build/rel/apps/portmirror/portmirror)
@@ -8,6 +8,8 @@
 #        bytes; PAD=1300 for ~1400-byte frames), CAPDIR=/tmp (where both tools write),
 #        TRAFGEN=1 also tries trafgen -P 2 (both CPUs) beyond tcpreplay's top speed,
 #        SNIFF=1 runs portmirror in sniff mode (-i col-eth0, AF_PACKET ring like tcpdump),
+#        RX=socket|ring|auto passes --rx (default: none, i.e. auto, which as root is ring: the
+#        collector is the destination and reads col-eth0's ring; RX=socket for recvmmsg only),
 #        PIN=1 runs generator, kernel receive path and collector on one CPU (taskset -c 0): on a
 #        2-core machine the generators cannot otherwise outrun either collector (veth runs the
 #        receive path on the sender's CPU), so only this shows where each collector starts to lose.
@@ -95,6 +97,7 @@ run_pm() {
   rm -f "$CAPDIR/pmbench.pcapng"
   local mode=()
   [ -n "${SNIFF:-}" ] && mode=(-i col-eth0)
+  [ -n "${RX:-}" ] && mode+=(--rx "$RX")
   nxbg col "${PINCMD[@]}" "$PORTMIRROR" capture "${mode[@]}" --no-ipv6 --silence-timeout 0 -w "$CAPDIR/pmbench.pcapng" \
     --rcvbuf "$BUF_MB" --ring-size "$BUF_MB" --stats-json "$W/pm.json" 2>"$W/pm.log"
   local pid=$BG_PID i

@@ -207,6 +207,87 @@ TEST(SocketSource, UdpSocketsDeliverPayloadWithPortsAndDestination) {
   });
 }
 
+// The ring hand-off (receive mode ring): datagrams that arrived on a named interface for a named
+// address are not delivered (the ring reads them), everything else is; the UDP sockets' hand-off
+// goes to a SO_REUSEPORT sink, so it never shows as a kernel drop. Here lo stands in for the ringed
+// interface and 127.0.0.1 for its address; 127.0.0.2 (also local on lo) is not handed off.
+TEST(SocketSource, RingHandOffDropsOnlyNamedInterfaceAndAddressWithoutCountingDrops) {
+  RUN_IN_NETNS([] {
+    SocketSourceOptions o;
+    o.ipv6 = false;
+    o.vxlan_ports = {4789};
+    o.geneve_ports = {};
+    o.tzsp_ports = {};
+    o.handoff_ifindexes = {static_cast<int>(if_nametoindex("lo"))};
+    o.handoff_addresses = {*IpAddress::parse("127.0.0.1"), *IpAddress::parse("2001:db8::1")};
+    auto src = SocketSource::open(o);
+    ASSERT_TRUE(src) << src.error().message;
+    std::size_t gi = index_of(*src, SocketKind::kGreV4);
+    std::size_t vi = index_of(*src, SocketKind::kVxlan);
+    ASSERT_LT(gi, src->sockets().size());
+    ASSERT_LT(vi, src->sockets().size());
+    EXPECT_GE(src->sockets()[vi].sink_fd, 0);
+
+    auto send_udp = [](const char* dst, std::uint8_t tag) {
+      int s = socket(AF_INET, SOCK_DGRAM, 0);
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(4789);
+      inet_pton(AF_INET, dst, &to.sin_addr);
+      const std::uint8_t vxlan[] = {0x08, 0, 0, 0, 0, 0x13, 0x88, 0, tag};
+      EXPECT_EQ(sendto(s, vxlan, sizeof vxlan, 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+                static_cast<ssize_t>(sizeof vxlan));
+      close(s);
+    };
+    for (int i = 0; i < 5; ++i) {
+      send_raw_gre_v4(gre_packet(1, static_cast<std::uint32_t>(i)), "127.0.0.1");  // handed off
+      send_udp("127.0.0.1", 1);                                                    // handed off
+    }
+    send_raw_gre_v4(gre_packet(2, 99), "127.0.0.2");
+    send_udp("127.0.0.2", 2);
+
+    std::vector<Datagram> got;
+    ASSERT_EQ(wait_receive(*src, gi, got), 1u);
+    EXPECT_EQ(got[0].dst.to_string(), "127.0.0.2");
+    ASSERT_EQ(wait_receive(*src, vi, got), 1u);
+    EXPECT_EQ(got[0].dst.to_string(), "127.0.0.2");
+    EXPECT_EQ(got[0].data[8], 2);
+    EXPECT_EQ(src->total().kernel_drops, 0u);  // the hand-off is not a loss
+    EXPECT_EQ(src->total().datagrams, 2u);
+  });
+}
+
+TEST(SocketSource, RingHandOffKeepsThePortInUseCheck) {
+  RUN_IN_NETNS([] {
+    SocketSourceOptions o;
+    o.ipv6 = false;
+    o.gre = false;
+    o.vxlan_ports = {4789};
+    o.geneve_ports = {};
+    o.tzsp_ports = {};
+    o.handoff_ifindexes = {static_cast<int>(if_nametoindex("lo"))};
+    o.handoff_addresses = {*IpAddress::parse("127.0.0.1")};
+    auto first = SocketSource::open(o);
+    ASSERT_TRUE(first) << first.error().message;
+    auto second = SocketSource::open(o);  // would join the SO_REUSEPORT group without the probe
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, ExitCode::kAddressInUse);
+  });
+}
+
+TEST(SocketSource, HandOffFilterRefusesListsTooLongForBpfJumps) {
+  std::vector<IpAddress> many;
+  for (std::uint32_t i = 0; i < 65; ++i) many.push_back(IpAddress::v4(0xc6120000u + i));
+  auto p = handoff_filter({1}, many);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ExitCode::kUsage);
+  auto ok = handoff_filter({1, 2, 3}, std::vector<IpAddress>(many.begin(), many.begin() + 64));
+  ASSERT_TRUE(ok);
+  // ifindex load, 3 compares, keep, version load/mask/test, address load, 64 x (compare, drop),
+  // keep, final keep.
+  EXPECT_EQ(ok->size(), 1u + 3 + 1 + 3 + 1 + 128 + 1 + 1);
+}
+
 TEST(SocketSource, PortInUseIsAClearError) {
   RUN_IN_NETNS([] {
     int s = socket(AF_INET, SOCK_DGRAM, 0);
