@@ -7,6 +7,8 @@
 #  - socket: the same traffic through the sockets alone gives the same file contents;
 #  - --rx ring --listen: one ring, on the interface that owns the address; a loopback address has
 #    no ring (exit 10, said why); --rx auto falls back to sockets there;
+#  - two interfaces: a ring each, and a packet for one's address arriving on the other (weak host
+#    model) comes through the sockets, once;
 #  - a bridge: the ring goes on the bridge that carries the address, not on its port (no frame
 #    twice), and no ICMP unreachable leaves the collector.
 . "$(dirname "$0")/lib/capture-lib.sh"
@@ -77,7 +79,27 @@ sleep 0.3; stop_pm "$PM_PID"
 check "auto --listen 127.0.0.1: says it uses the sockets only" grep -q "receiving through the sockets only" "$W/lo.log"
 check_inner "auto --listen 127.0.0.1: every inner frame once" "$W/lo.pcapng" "$W/lo-ref.pcap"
 
-log "4. col-eth0 enslaved to a bridge that carries the addresses: the ring is on the bridge"
+log "4. two interfaces: a ring each; a packet for col-eth0's address arriving on col-eth1 (weak host)"
+veth snd snd-eth1 col col-eth1
+ip -n "$(ns snd)" addr add 198.18.2.1/24 dev snd-eth1
+ip -n "$(ns col)" addr add 198.18.2.2/24 dev col-eth1
+nx col ethtool -K col-eth1 gro off >/dev/null 2>&1 || true
+SND1_MAC=$(ip -n "$(ns snd)" -br link show snd-eth1 | awk '{print $3}')
+COL1_MAC=$(ip -n "$(ns col)" -br link show col-eth1 | awk '{print $3}')
+SEND1="/usr/bin/python3 $E2E_LIB/send_kinds.py snd-eth1 --smac $SND1_MAC --dmac $COL1_MAC --src 198.18.2.1 --kinds gre-kcs,erspan2,vxlan,geneve"
+start_pm col "$W/two.log" -w "$W/two.pcapng" --stats-json "$W/two.json" || exit 1
+nx snd $SEND1 --ref "$W/two-a.pcap" --count 5 --dst 198.18.2.2 >/dev/null
+nx snd $SEND1 --ref "$W/two-b.pcap" --count 5 --dst 198.18.1.2 --pad 3 >/dev/null
+sleep 0.3; stop_pm "$PM_PID"
+sed 's/^/    /' "$W/two.log"
+mergecap -F pcap -w "$W/two-ref.pcap" "$W/two-a.pcap" "$W/two-b.pcap"
+check "two: rings on col-eth0 and col-eth1" grep -Eq "listening on ring col-eth[01], ring col-eth[01] " "$W/two.log"
+check_inner "two: every inner frame exactly once" "$W/two.pcapng" "$W/two-ref.pcap"
+check "two: 20 from col-eth1's ring, the 20 weak-host ones from the sockets" \
+  test "$(json "$W/two.json" "(j['kernel']['ring_frames'], j['kernel']['socket_datagrams'])")" = "(20, 20)"
+ip -n "$(ns col)" link del col-eth1
+
+log "5. col-eth0 enslaved to a bridge that carries the addresses: the ring is on the bridge"
 nx col ip link add cbr0 type bridge
 nx col ip link set cbr0 address "$COL_MAC"
 nx col ip addr flush dev col-eth0

@@ -218,8 +218,10 @@ TEST(SocketSource, RingHandOffDropsOnlyNamedInterfaceAndAddressWithoutCountingDr
     o.vxlan_ports = {4789};
     o.geneve_ports = {};
     o.tzsp_ports = {};
-    o.handoff_ifindexes = {static_cast<int>(if_nametoindex("lo"))};
-    o.handoff_addresses = {*IpAddress::parse("127.0.0.1"), *IpAddress::parse("2001:db8::1")};
+    // Another interface's entry first, so that the program's skip over a block is exercised.
+    o.handoff = {HandoffLink{999, {*IpAddress::parse("127.0.0.2")}},
+                 HandoffLink{static_cast<int>(if_nametoindex("lo")),
+                             {*IpAddress::parse("127.0.0.1"), *IpAddress::parse("2001:db8::1")}}};
     auto src = SocketSource::open(o);
     ASSERT_TRUE(src) << src.error().message;
     std::size_t gi = index_of(*src, SocketKind::kGreV4);
@@ -265,8 +267,8 @@ TEST(SocketSource, RingHandOffKeepsThePortInUseCheck) {
     o.vxlan_ports = {4789};
     o.geneve_ports = {};
     o.tzsp_ports = {};
-    o.handoff_ifindexes = {static_cast<int>(if_nametoindex("lo"))};
-    o.handoff_addresses = {*IpAddress::parse("127.0.0.1")};
+    o.handoff = {
+        HandoffLink{static_cast<int>(if_nametoindex("lo")), {*IpAddress::parse("127.0.0.1")}}};
     auto first = SocketSource::open(o);
     ASSERT_TRUE(first) << first.error().message;
     auto second = SocketSource::open(o);  // would join the SO_REUSEPORT group without the probe
@@ -278,14 +280,15 @@ TEST(SocketSource, RingHandOffKeepsThePortInUseCheck) {
 TEST(SocketSource, HandOffFilterRefusesListsTooLongForBpfJumps) {
   std::vector<IpAddress> many;
   for (std::uint32_t i = 0; i < 65; ++i) many.push_back(IpAddress::v4(0xc6120000u + i));
-  auto p = handoff_filter({1}, many);
+  auto p = handoff_filter({HandoffLink{1, many}});
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().code, ExitCode::kUsage);
-  auto ok = handoff_filter({1, 2, 3}, std::vector<IpAddress>(many.begin(), many.begin() + 64));
+  EXPECT_FALSE(handoff_filter(std::vector<HandoffLink>(65, HandoffLink{1, {many[0]}})));
+  many.pop_back();
+  auto ok = handoff_filter({HandoffLink{1, many}, HandoffLink{2, {many[0]}}});
   ASSERT_TRUE(ok);
-  // ifindex load, 3 compares, keep, version load/mask/test, address load, 64 x (compare, drop),
-  // keep, final keep.
-  EXPECT_EQ(ok->size(), 1u + 3 + 1 + 3 + 1 + 128 + 1 + 1);
+  // ifindex load; per link: compare, address load, (compare, drop) per address, keep; final keep.
+  EXPECT_EQ(ok->size(), 1u + (1 + 1 + 2 * 64 + 1) + (1 + 1 + 2 + 1) + 1);
 }
 
 TEST(SocketSource, PortInUseIsAClearError) {

@@ -94,7 +94,8 @@ std::string ring_filter(const SocketSourceOptions& s) {
   f += " or vlan";
   return f;
 }
-// Mode ring: IPv4 tunnel traffic (and IPv4 fragments) addressed to one of this host's addresses.
+// Mode ring: IPv4 tunnel traffic (GRE, UDP to a tunnel port, and its fragments) addressed to one of
+// the interface's addresses.
 // Tagged frames need no clause: the kernel untags before the taps, and the VLAN device's own ring
 // sees them.
 std::string local_ring_filter(const SocketSourceOptions& s, const std::vector<IpAddress>& dsts) {
@@ -103,9 +104,9 @@ std::string local_ring_filter(const SocketSourceOptions& s, const std::vector<Ip
     if (!d.empty()) d += " or ";
     d += "dst host " + a.to_string();
   }
-  std::string f = "ip proto 47 or (ip[6:2] & 0x3fff != 0)";
-  f += port_clauses(s);
-  return fmt::format("ip and ({}) and ({})", d, f);
+  // UDP: the tunnel ports, and non-first fragments (they carry no port; the reassembler decides).
+  std::string u = "ip[6:2] & 0x1fff != 0" + port_clauses(s);
+  return fmt::format("ip and ({}) and (ip proto 47 or (udp and ({})))", d, u);
 }
 
 Result<int> make_signalfd() {
@@ -157,34 +158,34 @@ Result<void> CaptureLoop::open_local_rings(const CaptureOptions& o) {
                                        o.sockets.listen->to_string())
                          : std::string("--rx ring: no up Ethernet interface with an IPv4 address"));
   }
-  std::vector<IpAddress> dsts;
-  for (const auto& l : *links) dsts.insert(dsts.end(), l.addresses.begin(), l.addresses.end());
-  auto prog = compile_bpf(local_ring_filter(o.sockets, dsts), 1);
-  if (!prog) return unexpected(prog.error());
   // Default: 64 MiB in all, at least 16 MiB per ring; --ring-size sets each ring.
   const std::uint32_t mb =
       o.local_ring_mb != 0
           ? o.local_ring_mb
           : std::max<std::uint32_t>(16, 64 / static_cast<std::uint32_t>(links->size()));
-  std::vector<int> ifindexes;
+  std::vector<HandoffLink> handoff;
   for (std::size_t i = 0; i < links->size(); ++i) {
+    const LocalLink& link = (*links)[i];
+    // Each ring takes what arrives on its interface for that interface's own addresses (so an
+    // address reached through another interface, weak-host style, comes through the sockets).
+    auto prog = compile_bpf(local_ring_filter(o.sockets, link.addresses), 1);
+    if (!prog) return unexpected(prog.error());
     RingOptions ro;
-    ro.ifname = (*links)[i].name;
+    ro.ifname = link.name;
     ro.direction = CaptureDirection::kIn;
     ro.block_size = 1u << 20;
     ro.block_count = std::max<std::uint32_t>(2, mb);
-    ro.filter = *prog;
+    ro.filter = std::move(*prog);
     ro.source_id = static_cast<std::uint16_t>(0x100 + i);
     auto ring = PacketRing::open(ro);
     if (!ring) {
       rings_.clear();
       return unexpected(ring.error());
     }
-    ifindexes.push_back(ring->ifindex());
+    handoff.push_back(HandoffLink{ring->ifindex(), link.addresses});
     rings_.push_back(std::move(*ring));
   }
-  options_.sockets.handoff_ifindexes = std::move(ifindexes);
-  options_.sockets.handoff_addresses = std::move(dsts);
+  options_.sockets.handoff = std::move(handoff);
   local_rings_ = true;
   return {};
 }
@@ -243,9 +244,10 @@ std::string CaptureLoop::describe() const {
       if (!d.empty()) d += ", ";
       d += fmt::format("ring {}", r.ifname());
     }
+    std::size_t n = 0;
+    for (const auto& h : options_.sockets.handoff) n += h.addresses.size();
     d += fmt::format(
-        " (AF_PACKET TPACKET_V3, IPv4 tunnels to {} local addresses; sockets take the rest): ",
-        options_.sockets.handoff_addresses.size());
+        " (AF_PACKET TPACKET_V3, IPv4 tunnels to {} local addresses; sockets take the rest): ", n);
   }
   bool first = true;
   for (const auto& s : sockets_->sockets()) {

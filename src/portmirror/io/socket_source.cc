@@ -60,52 +60,36 @@ BpfInsn jeq(std::uint32_t k, std::size_t jt, std::size_t jf) {
 
 }  // namespace
 
-Result<BpfProgram> handoff_filter(const std::vector<int>& ifindexes,
-                                  const std::vector<IpAddress>& addresses, std::uint32_t keep,
+Result<BpfProgram> handoff_filter(const std::vector<HandoffLink>& links, std::uint32_t keep,
                                   std::uint32_t drop) {
   constexpr std::size_t kMax = 64;
-  const std::uint32_t kKeep = keep;
-  std::vector<std::uint32_t> v4;
-  std::vector<IpAddress> v6;
-  for (const auto& a : addresses) {
-    if (a.is_v4()) v4.push_back(a.v4_host_order());
-    if (a.is_v6()) v6.push_back(a);
-  }
-  if (ifindexes.size() > kMax || v4.size() > kMax || v6.size() > kMax) {
-    return make_error(ExitCode::kUsage, "too many interfaces or addresses for the ring hand-off");
+  if (links.size() > kMax) {
+    return make_error(ExitCode::kUsage, "too many interfaces for the ring hand-off (at most 64)");
   }
   const auto abs = [](std::uint16_t size) {
     return static_cast<std::uint16_t>(BPF_LD | size | BPF_ABS);
   };
-  const std::uint32_t net = static_cast<std::uint32_t>(SKF_NET_OFF);
   BpfProgram p;
-  // ifindex in the set? -> CHECK, else keep.
   p.push_back(stmt(abs(BPF_W), static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)));
-  for (std::size_t i = 0; i < ifindexes.size(); ++i) {
-    p.push_back(jeq(static_cast<std::uint32_t>(ifindexes[i]), ifindexes.size() - i, 0));
-  }
-  p.push_back(stmt(BPF_RET | BPF_K, kKeep));
-  // CHECK: IP version at the network header.
-  p.push_back(stmt(abs(BPF_B), net));
-  p.push_back(stmt(BPF_ALU | BPF_AND | BPF_K, 0xf0));
-  const std::size_t v4_len = 1 + 2 * v4.size() + 1;  // load, (jeq, ret 0) per address, keep
-  p.push_back(jeq(0x40, 0, v4_len));
-  p.push_back(stmt(abs(BPF_W), net + 16));
-  for (auto a : v4) {
-    p.push_back(jeq(a, 0, 1));
-    p.push_back(stmt(BPF_RET | BPF_K, drop));
-  }
-  p.push_back(stmt(BPF_RET | BPF_K, kKeep));
-  // IPv6: the destination is the four words at offset 24.
-  for (const auto& a : v6) {
-    for (std::size_t w = 0; w < 4; ++w) {
-      p.push_back(stmt(abs(BPF_W), net + 24 + static_cast<std::uint32_t>(4 * w)));
-      // Mismatch skips the rest of this address's block (to the next address's first load).
-      p.push_back(jeq(load_be32(a.bytes(), 4 * w), 0, 2 * (3 - w) + 1));
+  for (const auto& l : links) {
+    std::vector<std::uint32_t> v4;
+    for (const auto& a : l.addresses) {
+      if (a.is_v4()) v4.push_back(a.v4_host_order());
     }
-    p.push_back(stmt(BPF_RET | BPF_K, drop));
+    if (v4.size() > kMax) {
+      return make_error(ExitCode::kUsage,
+                        "too many addresses on one interface for the ring hand-off (at most 64)");
+    }
+    // Not this interface: skip its block (A still holds the ifindex for the next compare).
+    p.push_back(jeq(static_cast<std::uint32_t>(l.ifindex), 0, 1 + 2 * v4.size() + 1));
+    p.push_back(stmt(abs(BPF_W), static_cast<std::uint32_t>(SKF_NET_OFF) + 16));
+    for (auto a : v4) {
+      p.push_back(jeq(a, 0, 1));
+      p.push_back(stmt(BPF_RET | BPF_K, drop));
+    }
+    p.push_back(stmt(BPF_RET | BPF_K, keep));
   }
-  p.push_back(stmt(BPF_RET | BPF_K, kKeep));
+  p.push_back(stmt(BPF_RET | BPF_K, keep));
   return p;
 }
 
@@ -269,7 +253,7 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
   int one = 1;
   // The ring hand-off (socket_source.h) covers IPv4 only: a filter on a raw IPv6 socket makes the
   // kernel verify a transport checksum GRE does not have (rawv6_rcv_skb), so IPv6 stays here.
-  const bool handoff = !options_.guard_only && !v6 && !options_.handoff_ifindexes.empty();
+  const bool handoff = !options_.guard_only && !v6 && !options_.handoff.empty();
   if (v6 && !raw && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
     return fail("IPV6_V6ONLY");
   }
@@ -286,7 +270,7 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
     // a drop). UDP counts filter drops in SO_RXQ_OVFL, so there the hand-off selects a sink
     // socket of a SO_REUSEPORT group instead (below, after bind).
     if (handoff && raw) {
-      auto prog = handoff_filter(options_.handoff_ifindexes, options_.handoff_addresses);
+      auto prog = handoff_filter(options_.handoff);
       if (!prog) {
         ::close(fd);
         return unexpected(prog.error());
@@ -359,7 +343,7 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
     sink = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     sock_filter reject{static_cast<std::uint16_t>(BPF_RET | BPF_K), 0, 0, 0};
     sock_fprog rp{1, &reject};
-    auto prog = handoff_filter(options_.handoff_ifindexes, options_.handoff_addresses, 0, 1);
+    auto prog = handoff_filter(options_.handoff, 0, 1);
     if (!prog) {
       if (sink >= 0) ::close(sink);
       ::close(fd);

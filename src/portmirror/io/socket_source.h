@@ -35,6 +35,12 @@ enum class SocketKind : std::uint8_t {
 
 std::string_view socket_kind_name(SocketKind k) noexcept;
 
+// One interface whose IPv4 traffic to `addresses` a ring reads (receive mode ring).
+struct HandoffLink {
+  int ifindex = 0;
+  std::vector<IpAddress> addresses;  // IPv4 (others are ignored)
+};
+
 struct SocketSourceOptions {
   std::optional<IpAddress> listen;  // --listen: only this local address (and its family)
   bool gre = true;                  // open raw GRE sockets (v4 and v6 unless --listen picks one)
@@ -49,22 +55,20 @@ struct SocketSourceOptions {
   // unreachable), it delivers nothing (sniff mode's guard sockets, §6.1 caveats).
   bool guard_only = false;
   // Receive mode "ring" (capture_loop.h): IPv4 datagrams that arrived on one of these interfaces
-  // for one of these addresses are taken from the interface's AF_PACKET ring instead and are
+  // for one of its addresses are taken from the interface's AF_PACKET ring instead and are
   // handed off here (raw: a socket filter drops them; UDP: a SO_REUSEPORT sink socket takes
   // them), so that each packet is read once. Everything else (IPv6, loopback, other interfaces,
   // addresses added later, multicast) still arrives through the sockets.
-  std::vector<int> handoff_ifindexes;
-  std::vector<IpAddress> handoff_addresses;
+  std::vector<HandoffLink> handoff;
 };
 
-// The classic-BPF socket filter for the hand-off above: drops a datagram when the interface it
-// arrived on is in `ifindexes` and its IP destination (read at the network header, so the same
-// program serves raw and UDP sockets of both families) is in `addresses`; keeps everything else.
-// Errors (kUsage) when the lists are too long for 8-bit BPF jumps (more than 64 of either).
-// `keep` / `drop` are the return values: for a socket filter the bytes to keep (all) and 0; for a
-// SO_REUSEPORT group the member index (0 = this socket, 1 = the sink).
-Result<BpfProgram> handoff_filter(const std::vector<int>& ifindexes,
-                                  const std::vector<IpAddress>& addresses,
+// The classic-BPF program for the hand-off above: "drop" a datagram when the interface it arrived
+// on is one of `links` and its IPv4 destination (read at the network header, so the same program
+// serves raw and UDP sockets) is one of that link's addresses; "keep" everything else. The
+// values are the program's return: for a socket filter the bytes to keep (all) and 0; for a
+// SO_REUSEPORT group the member index (0 = this socket, 1 = the sink). Errors (kUsage) when a list
+// is too long for 8-bit BPF jumps (more than 64 links, or 64 addresses on one link).
+Result<BpfProgram> handoff_filter(const std::vector<HandoffLink>& links,
                                   std::uint32_t keep = 0xffffffffu, std::uint32_t drop = 0);
 
 // One received datagram. `data` borrows from the source's batch buffers and is valid until the
