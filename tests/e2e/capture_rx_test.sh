@@ -99,6 +99,27 @@ check "two: 20 from col-eth1's ring, the 20 weak-host ones from the sockets" \
   test "$(json "$W/two.json" "(j['kernel']['ring_frames'], j['kernel']['socket_datagrams'])")" = "(20, 20)"
 ip -n "$(ns col)" link del col-eth1
 
+log "4b. a VLAN device on col-eth0: its ring reads the tagged traffic, col-eth0's ring skips it"
+if ! ip -n "$(ns snd)" link add link snd-eth0 name snd-eth0.100 type vlan id 100 2>/dev/null; then
+  echo "    skipped: this kernel cannot create VLAN devices (no 8021q)"
+else
+ip -n "$(ns col)" link add link col-eth0 name col-eth0.100 type vlan id 100
+ip -n "$(ns snd)" link set snd-eth0.100 up
+ip -n "$(ns col)" link set col-eth0.100 up
+ip -n "$(ns snd)" addr add 198.18.100.1/24 dev snd-eth0.100
+ip -n "$(ns col)" addr add 198.18.100.2/24 dev col-eth0.100
+SENDV="/usr/bin/python3 $E2E_LIB/send_kinds.py snd-eth0.100 --smac $SND_MAC --dmac $COL_MAC --src 198.18.100.1 --dst 198.18.100.2 --kinds gre-kcs,erspan3,vxlan,tzsp"
+start_pm col "$W/vlan.log" -w "$W/vlan.pcapng" --stats-json "$W/vlan.json" || exit 1
+nx snd $SENDV --ref "$W/vlan-ref.pcap" --count 5 >/dev/null
+sleep 0.3; stop_pm "$PM_PID"
+sed 's/^/    /' "$W/vlan.log"
+check "vlan: a ring on col-eth0.100 too" grep -q "ring col-eth0.100" "$W/vlan.log"
+check_inner "vlan: every inner frame exactly once" "$W/vlan.pcapng" "$W/vlan-ref.pcap"
+check "vlan: all 20 from a ring" \
+  test "$(json "$W/vlan.json" "(j['kernel']['ring_frames'], j['kernel']['socket_datagrams'])")" = "(20, 0)"
+ip -n "$(ns col)" link del col-eth0.100
+fi
+
 log "5. col-eth0 enslaved to a bridge that carries the addresses: the ring is on the bridge"
 nx col ip link add cbr0 type bridge
 nx col ip link set cbr0 address "$COL_MAC"
