@@ -45,14 +45,9 @@ if [[ " $MIRRORS " == *" ovs "* ]] && ! command -v ovs-vswitchd >/dev/null; then
 fi
 [ -x "$PM" ] || { echo "no portmirror binary at $PM (build: cmake -B build/rel -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build/rel --target portmirror)"; exit 2; }
 
-OVSD=""
-ovs_stop() {
-  [ -n "$OVSD" ] || return 0
-  [ -S "$OVSD/ovs-vswitchd.ctl" ] && ovs-appctl -t "$OVSD/ovs-vswitchd.ctl" exit --cleanup >/dev/null 2>&1
-  [ -S "$OVSD/ovsdb-server.ctl" ] && ovs-appctl -t "$OVSD/ovsdb-server.ctl" exit >/dev/null 2>&1
-  sleep 0.3
-  OVSD=""
-}
+. "$HERE/../tests/e2e/lib/ovs.sh"
+# bg_nx NS cmd...: the background launcher ovs_start needs (PIDs tracked for cleanup).
+bg_nx() { nx "$@" & PIDS+=($!); }
 cleanup() {
   local p n
   ovs_stop
@@ -104,33 +99,22 @@ EOC
 # mirrored (select-src-port) to an ERSPAN III tunnel port; the underlay address moves from m1 to
 # br-phy's internal port, m1 becomes a port of br-phy (native tunnelling).
 start_ovs() {
-  OVSD=$WORK/ovs; mkdir -p "$OVSD"
-  local vs="ovs-vsctl --db=unix:$OVSD/db.sock --timeout=10" app="ovs-appctl -t $OVSD/ovs-vswitchd.ctl" i cmac
-  export OVS_RUNDIR=$OVSD OVS_LOGDIR=$OVSD OVS_DBDIR=$OVSD OVS_SYSCONFDIR=$OVSD
-  ovsdb-tool create "$OVSD/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-  nx mir ovsdb-server "$OVSD/conf.db" --remote=punix:"$OVSD/db.sock" --unixctl="$OVSD/ovsdb-server.ctl" \
-    --log-file="$OVSD/ovsdb-server.log" --no-chdir 2>>"$OVSD/err" &
-  PIDS+=($!)
-  for i in $(seq 50); do [ -S "$OVSD/db.sock" ] && break; sleep 0.1; done
-  $vs --no-wait init
-  nx mir ovs-vswitchd unix:"$OVSD/db.sock" --unixctl="$OVSD/ovs-vswitchd.ctl" \
-    --log-file="$OVSD/ovs-vswitchd.log" --no-chdir 2>>"$OVSD/err" &
-  PIDS+=($!)
-  for i in $(seq 50); do [ -S "$OVSD/ovs-vswitchd.ctl" ] && break; sleep 0.1; done
+  local i cmac
+  ovs_start "$WORK/ovs" mir bg_nx || return 1
   ip -n "$(ns mir)" addr del 198.18.1.1/24 dev m1
-  $vs add-br br-int -- set bridge br-int datapath_type=netdev -- add-port br-int m0
-  $vs add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy m1
+  $VS add-br br-int -- set bridge br-int datapath_type=netdev -- add-port br-int m0
+  $VS add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy m1
   ip -n "$(ns mir)" addr add 198.18.1.1/24 dev br-phy
   ip -n "$(ns mir)" link set br-phy up
   ip -n "$(ns mir)" link set br-int up
   cmac=$(ip -n "$(ns col)" -br link show c0 | awk '{print $3}')
-  $app ovs/route/add 198.18.1.2/32 br-phy >/dev/null
-  $app tnl/arp/set br-phy 198.18.1.2 "$cmac" >/dev/null
-  $vs add-port br-int erspan0 -- set interface erspan0 type=erspan options:remote_ip=198.18.1.2 \
+  $APP ovs/route/add 198.18.1.2/32 br-phy >/dev/null
+  $APP tnl/arp/set br-phy 198.18.1.2 "$cmac" >/dev/null
+  $VS add-port br-int erspan0 -- set interface erspan0 type=erspan options:remote_ip=198.18.1.2 \
     options:key=102 options:erspan_ver=2 options:erspan_dir=0 options:erspan_hwid=0x4
-  $vs -- --id=@p get port m0 -- --id=@o get port erspan0 \
+  $VS -- --id=@p get port m0 -- --id=@o get port erspan0 \
     -- --id=@m create mirror name=m select-src-port=@p output-port=@o -- set bridge br-int mirrors=@m >/dev/null
-  $app revalidator/purge >/dev/null
+  $APP revalidator/purge >/dev/null
   sleep 1
 }
 stop_ovs() {

@@ -8,16 +8,9 @@
 . "$(dirname "$0")/lib/capture-lib.sh"
 command -v ovs-vswitchd >/dev/null || skip "openvswitch-switch missing"
 
-D=$W/ovs; mkdir -p "$D"
-export OVS_RUNDIR=$D OVS_LOGDIR=$D OVS_DBDIR=$D OVS_SYSCONFDIR=$D
-VS="ovs-vsctl --db=unix:$D/db.sock --timeout=10"
-APP="ovs-appctl -t $D/ovs-vswitchd.ctl"
+. "$E2E_LIB/ovs.sh"
 COL_IP=198.18.1.2
-peers_pre_cleanup() {
-  [ -S "$D/ovs-vswitchd.ctl" ] && ovs-appctl -t "$D/ovs-vswitchd.ctl" exit --cleanup >/dev/null 2>&1
-  [ -S "$D/ovsdb-server.ctl" ] && ovs-appctl -t "$D/ovsdb-server.ctl" exit >/dev/null 2>&1
-  sleep 0.3
-}
+peers_pre_cleanup() { ovs_stop; }
 
 for n in ovs h1 h2 col; do ns_add $n; done
 veth h1 h1-eth0 ovs ovs-h1
@@ -33,14 +26,7 @@ H2_MAC=$(ip -n "$(ns h2)" -br link show h2-eth0 | awk '{print $3}')
 ip -n "$(ns h1)" neigh add 198.18.0.2 lladdr "$H2_MAC" dev h1-eth0
 ip -n "$(ns h2)" neigh add 198.18.0.1 lladdr "$H1_MAC" dev h2-eth0
 
-ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-nxbg ovs ovsdb-server "$D/conf.db" --remote=punix:"$D/db.sock" --unixctl="$D/ovsdb-server.ctl" \
-  --pidfile="$D/ovsdb-server.pid" --log-file="$D/ovsdb-server.log" --no-chdir 2>>"$D/ovsdb.err"
-for i in $(seq 1 50); do [ -S "$D/db.sock" ] && break; sleep 0.1; done
-$VS --no-wait init
-nxbg ovs ovs-vswitchd unix:"$D/db.sock" --unixctl="$D/ovs-vswitchd.ctl" \
-  --pidfile="$D/ovs-vswitchd.pid" --log-file="$D/ovs-vswitchd.log" --no-chdir 2>>"$D/vswitchd.err"
-for i in $(seq 1 50); do [ -S "$D/ovs-vswitchd.ctl" ] && break; sleep 0.1; done
+ovs_start "$W/ovs" ovs nxbg || exit 1
 $VS add-br br-int -- set bridge br-int datapath_type=netdev -- add-port br-int ovs-h1 -- add-port br-int ovs-h2
 $VS add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy ovs-col
 ip -n "$(ns ovs)" addr add 198.18.1.1/24 dev br-phy

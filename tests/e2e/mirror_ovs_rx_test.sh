@@ -11,25 +11,10 @@ require_root
 command -v ovs-vswitchd >/dev/null || { echo "SKIP: openvswitch-switch not installed"; exit 77; }
 build_topology
 
-D=$WORK/ovs; mkdir -p "$D"
-export OVS_RUNDIR=$D OVS_LOGDIR=$D OVS_DBDIR=$D OVS_SYSCONFDIR=$D
-VS="ovs-vsctl --db=unix:$D/db.sock --timeout=10"
-APP="ovs-appctl -t $D/ovs-vswitchd.ctl"
-ovs_stop() {
-  [ -S "$D/ovs-vswitchd.ctl" ] && ovs-appctl -t "$D/ovs-vswitchd.ctl" exit --cleanup >/dev/null 2>&1
-  [ -S "$D/ovsdb-server.ctl" ] && ovs-appctl -t "$D/ovsdb-server.ctl" exit >/dev/null 2>&1
-  sleep 0.3
-}
+. "$HERE/lib/ovs.sh"
 trap 'ovs_stop; cleanup' EXIT INT TERM
-
-ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-nxbg col ovsdb-server "$D/conf.db" --remote=punix:"$D/db.sock" --unixctl="$D/ovsdb-server.ctl" \
-  --log-file="$D/ovsdb-server.log" --no-chdir 2>>"$D/err"
-for i in $(seq 50); do [ -S "$D/db.sock" ] && break; sleep 0.1; done
-$VS --no-wait init
-nxbg col ovs-vswitchd unix:"$D/db.sock" --unixctl="$D/ovs-vswitchd.ctl" \
-  --log-file="$D/ovs-vswitchd.log" --no-chdir 2>>"$D/err"
-for i in $(seq 50); do [ -S "$D/ovs-vswitchd.ctl" ] && break; sleep 0.1; done
+ovs_start "$WORK/ovs" col nxbg || exit 1
+D=$OVS_DIR
 
 # The underlay address moves from c0 to br-phy's internal port; c0 becomes a port of br-phy.
 ip -n "$(ns col)" addr del 198.18.1.2/24 dev c0
