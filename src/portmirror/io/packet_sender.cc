@@ -36,44 +36,14 @@ std::string mac_to_string(const wire::MacAddress& m) {
                      m[5]);
 }
 
+PacketSender::PacketSender(PacketSender&&) noexcept = default;
+PacketSender& PacketSender::operator=(PacketSender&&) noexcept = default;
+PacketSender::~PacketSender() = default;
+
 PacketSender::PacketSender()
-    : addr_(new sockaddr_ll{}), msgs_(new mmsghdr[kMaxBatch]), iov_(new iovec[3 * kMaxBatch]) {}
-
-PacketSender::PacketSender(PacketSender&& o) noexcept {
-  *this = std::move(o);
-}
-
-PacketSender& PacketSender::operator=(PacketSender&& o) noexcept {
-  if (this != &o) {
-    close();
-    fd_ = std::exchange(o.fd_, -1);
-    options_ = o.options_;
-    route_ = std::move(o.route_);
-    usable_ = o.usable_;
-    reason_ = std::move(o.reason_);
-    last_probe_ = o.last_probe_;
-    eth_ = o.eth_;
-    addr_ = std::exchange(o.addr_, nullptr);
-    msgs_ = std::exchange(o.msgs_, nullptr);
-    iov_ = std::exchange(o.iov_, nullptr);
-  }
-  return *this;
-}
-
-PacketSender::~PacketSender() {
-  close();
-}
-
-void PacketSender::close() noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  delete addr_;
-  delete[] msgs_;
-  delete[] iov_;
-  addr_ = nullptr;
-  msgs_ = nullptr;
-  iov_ = nullptr;
-}
+    : addr_(std::make_unique<sockaddr_ll>()),
+      msgs_(std::make_unique<mmsghdr[]>(kMaxBatch)),
+      iov_(std::make_unique<iovec[]>(3 * kMaxBatch)) {}
 
 void PacketSender::apply(const LinkRoute& r) {
   route_ = r;
@@ -118,15 +88,16 @@ Result<PacketSender> PacketSender::open(const PacketSenderOptions& o) {
   PacketSender s;
   s.options_ = o;
   // Protocol 0: this socket only sends; it registers no receive hook.
-  s.fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-  if (s.fd_ < 0) return packet_error("socket(AF_PACKET)", errno);
+  s.fd_.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+  if (!s.fd_.valid()) return packet_error("socket(AF_PACKET)", errno);
   if (o.qdisc_bypass) {
     int one = 1;
-    (void)setsockopt(s.fd_, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);  // Linux >= 3.14
+    (void)setsockopt(s.fd_.get(), SOL_PACKET, PACKET_QDISC_BYPASS, &one,
+                     sizeof one);  // Linux >= 3.14
   }
   int snd = o.sndbuf;
-  if (setsockopt(s.fd_, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof snd) != 0)
-    (void)setsockopt(s.fd_, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
+  if (setsockopt(s.fd_.get(), SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof snd) != 0)
+    (void)setsockopt(s.fd_.get(), SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
   s.apply(*r);
   return s;
 }
@@ -168,13 +139,13 @@ SendResult PacketSender::send(std::span<const SendSlot> slots) noexcept {
       v[2].iov_len = s.payload_len;
       msghdr& m = msgs_[i].msg_hdr;
       m = msghdr{};
-      m.msg_name = addr_;
+      m.msg_name = addr_.get();
       m.msg_namelen = sizeof(sockaddr_ll);
       m.msg_iov = v;
       m.msg_iovlen = s.payload_len != 0 ? 3 : 2;
       msgs_[i].msg_len = 0;
     }
-    send_batch(fd_, msgs_, n, r);
+    send_batch(fd_.get(), msgs_.get(), n, r);
     done += n;
   }
   return r;

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,6 +23,7 @@
 #include "portmirror/base/time.h"
 #include "portmirror/io/link_route.h"
 #include "portmirror/io/sender.h"
+#include "portmirror/io/unique_fd.h"
 
 struct sockaddr_ll;
 
@@ -47,10 +49,9 @@ class PacketSender {
 
   // Errors (kConfig) say why the packet path cannot be used toward this destination at all.
   static Result<PacketSender> open(const PacketSenderOptions& options);
-  PacketSender(PacketSender&& o) noexcept;
-  PacketSender& operator=(PacketSender&& o) noexcept;
-  PacketSender(const PacketSender&) = delete;
-  PacketSender& operator=(const PacketSender&) = delete;
+  // Defaulted in the .cc, where the socket structures are complete.
+  PacketSender(PacketSender&&) noexcept;
+  PacketSender& operator=(PacketSender&&) noexcept;
   ~PacketSender();
 
   // Sends every slot as one Ethernet frame (slot.header preceded by slot.ip_header_len bytes of
@@ -66,14 +67,13 @@ class PacketSender {
   const std::string& reason() const noexcept { return reason_; }
   const LinkRoute& route() const noexcept { return route_; }
   std::uint32_t mtu() const noexcept { return route_.mtu; }
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return fd_.get(); }
 
  private:
   PacketSender();
-  void close() noexcept;
   void apply(const LinkRoute& r);
 
-  int fd_ = -1;
+  UniqueFd fd_;
   PacketSenderOptions options_;
   LinkRoute route_;
   bool usable_ = false;
@@ -81,9 +81,9 @@ class PacketSender {
   TimestampNs last_probe_ = 0;
   std::array<std::uint8_t, 14> eth_{};
   // Preallocated (no allocation per send): destination address, message and iovec arrays.
-  sockaddr_ll* addr_ = nullptr;
-  mmsghdr* msgs_ = nullptr;
-  iovec* iov_ = nullptr;
+  std::unique_ptr<sockaddr_ll> addr_;
+  std::unique_ptr<mmsghdr[]> msgs_;
+  std::unique_ptr<iovec[]> iov_;
 };
 
 // One output's transmit path: the AF_PACKET sender when it is usable, else the raw-socket Sender.

@@ -95,37 +95,13 @@ Result<std::pair<IpAddress, std::uint32_t>> route_lookup(const IpAddress& destin
   return std::make_pair(from_sockaddr(local), static_cast<std::uint32_t>(mtu));
 }
 
-Sender::Sender() : msgs_(new mmsghdr[kMaxBatch]), iov_(new iovec[2 * kMaxBatch]) {}
+Sender::Sender(Sender&&) noexcept = default;
+Sender& Sender::operator=(Sender&&) noexcept = default;
+Sender::~Sender() = default;
 
-Sender::Sender(Sender&& o) noexcept {
-  *this = std::move(o);
-}
-
-Sender& Sender::operator=(Sender&& o) noexcept {
-  if (this != &o) {
-    close();
-    fd_ = std::exchange(o.fd_, -1);
-    source_ = o.source_;
-    destination_ = o.destination_;
-    path_mtu_ = o.path_mtu_;
-    msgs_ = std::exchange(o.msgs_, nullptr);
-    iov_ = std::exchange(o.iov_, nullptr);
-  }
-  return *this;
-}
-
-Sender::~Sender() {
-  close();
-}
-
-void Sender::close() noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  delete[] msgs_;
-  delete[] iov_;
-  msgs_ = nullptr;
-  iov_ = nullptr;
-}
+Sender::Sender()
+    : msgs_(std::make_unique<mmsghdr[]>(kMaxBatch)),
+      iov_(std::make_unique<iovec[]>(2 * kMaxBatch)) {}
 
 Result<Sender> Sender::open(const SenderOptions& o) {
   if (o.destination.empty()) return make_error(ExitCode::kUsage, "no collector address (--to)");
@@ -141,52 +117,52 @@ Result<Sender> Sender::open(const SenderOptions& o) {
   s.source_ = o.source ? *o.source : route->first;
   s.path_mtu_ = route->second;
   const bool v4 = o.destination.is_v4();
-  s.fd_ = ::socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, o.protocol);
-  if (s.fd_ < 0) return sock_error("socket(SOCK_RAW)", errno, o.destination);
+  s.fd_.reset(::socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, o.protocol));
+  if (!s.fd_.valid()) return sock_error("socket(SOCK_RAW)", errno, o.destination);
 
   // Receive nothing: raw sockets get a clone of every inbound datagram of their protocol.
   sock_filter reject{BPF_RET | BPF_K, 0, 0, 0};
   sock_fprog fprog{1, &reject};
-  (void)setsockopt(s.fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+  (void)setsockopt(s.fd_.get(), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
   int rcv = 1;
-  (void)setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+  (void)setsockopt(s.fd_.get(), SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
 
   int snd = o.sndbuf;
-  if (setsockopt(s.fd_, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof snd) != 0)
-    (void)setsockopt(s.fd_, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
+  if (setsockopt(s.fd_.get(), SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof snd) != 0)
+    (void)setsockopt(s.fd_.get(), SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
   const int ttl = o.ttl;
   const int tos = o.dscp << 2;
   const int pmtu = o.allow_fragmentation ? IP_PMTUDISC_DONT : IP_PMTUDISC_DO;
   if (v4) {
-    if (setsockopt(s.fd_, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) != 0)
+    if (setsockopt(s.fd_.get(), IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) != 0)
       return sock_error("IP_TTL", errno, o.destination);
-    if (setsockopt(s.fd_, IPPROTO_IP, IP_TOS, &tos, sizeof tos) != 0)
+    if (setsockopt(s.fd_.get(), IPPROTO_IP, IP_TOS, &tos, sizeof tos) != 0)
       return sock_error("IP_TOS", errno, o.destination);
-    if (setsockopt(s.fd_, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu) != 0)
+    if (setsockopt(s.fd_.get(), IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu) != 0)
       return sock_error("IP_MTU_DISCOVER", errno, o.destination);
   } else {
     const int pmtu6 = o.allow_fragmentation ? IPV6_PMTUDISC_DONT : IPV6_PMTUDISC_DO;
-    if (setsockopt(s.fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl) != 0)
+    if (setsockopt(s.fd_.get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl) != 0)
       return sock_error("IPV6_UNICAST_HOPS", errno, o.destination);
-    if (setsockopt(s.fd_, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos) != 0)
+    if (setsockopt(s.fd_.get(), IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos) != 0)
       return sock_error("IPV6_TCLASS", errno, o.destination);
-    (void)setsockopt(s.fd_, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu6, sizeof pmtu6);
+    (void)setsockopt(s.fd_.get(), IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu6, sizeof pmtu6);
     if (o.protocol == IPPROTO_UDP) {
       int off = 6;  // the kernel fills the UDP checksum (mandatory over IPv6, RFC 8200 §8.1)
-      (void)setsockopt(s.fd_, IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof off);
+      (void)setsockopt(s.fd_.get(), IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof off);
     }
   }
   sockaddr_storage ss;
   if (o.source) {
     const socklen_t len = make_sockaddr(*o.source, 0, ss);
-    if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    if (::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
       return make_error(ExitCode::kConfig,
                         "--from " + o.source->to_string() +
                             ": cannot send from this address: " + std::strerror(errno));
     }
   }
   const socklen_t len = make_sockaddr(o.destination, 0, ss);
-  if (::connect(s.fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0)
+  if (::connect(s.fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
     return sock_error("connect(SOCK_RAW)", errno, o.destination);
   return s;
 }
@@ -208,7 +184,7 @@ SendResult Sender::send(std::span<const SendSlot> slots) noexcept {
       m.msg_iovlen = s.payload_len != 0 ? 2 : 1;
       msgs_[i].msg_len = 0;
     }
-    send_batch(fd_, msgs_, n, r);
+    send_batch(fd_.get(), msgs_.get(), n, r);
     done += n;
   }
   return r;

@@ -13,11 +13,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 
 #include "portmirror/base/error.h"
 #include "portmirror/base/ip_address.h"
+#include "portmirror/io/unique_fd.h"
 #include "portmirror/source/tx_slot.h"
 
 struct mmsghdr;
@@ -53,10 +55,9 @@ class Sender {
   static constexpr std::size_t kMaxBatch = 64;
 
   static Result<Sender> open(const SenderOptions& options);
-  Sender(Sender&& o) noexcept;
-  Sender& operator=(Sender&& o) noexcept;
-  Sender(const Sender&) = delete;
-  Sender& operator=(const Sender&) = delete;
+  // Defaulted in the .cc, where the socket structures are complete.
+  Sender(Sender&&) noexcept;
+  Sender& operator=(Sender&&) noexcept;
   ~Sender();
 
   // Sends every slot (in chunks of kMaxBatch). Per-message failures are counted and skipped.
@@ -66,19 +67,18 @@ class Sender {
   const IpAddress& destination() const noexcept { return destination_; }
   // Path MTU toward the destination as the kernel knows it (interface MTU for a direct route).
   std::uint32_t path_mtu() const noexcept { return path_mtu_; }
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return fd_.get(); }
 
  private:
   Sender();
-  void close() noexcept;
 
-  int fd_ = -1;
+  UniqueFd fd_;
   IpAddress source_;
   IpAddress destination_;
   std::uint32_t path_mtu_ = 1500;
   // Preallocated message vectors (no allocation per send).
-  mmsghdr* msgs_ = nullptr;
-  iovec* iov_ = nullptr;
+  std::unique_ptr<mmsghdr[]> msgs_;
+  std::unique_ptr<iovec[]> iov_;
 };
 
 // Finds the local address and path MTU the kernel would use toward `destination`
