@@ -259,6 +259,10 @@ int run_capture(const CaptureFlags& f) {
       return fail(r.error());
     }
   }
+  if (!(*loop)->source_lost().empty()) {
+    fmt::print(stderr, "portmirror capture: {}\n", (*loop)->source_lost());
+    return to_int(ExitCode::kFailure);
+  }
   if (!ok || !closed) {
     const Error* e = pipeline.sink().error();
     if (e != nullptr) return fail(*e);

@@ -10,7 +10,8 @@
 #  - two interfaces: a ring each, and a packet for one's address arriving on the other (weak host
 #    model) comes through the sockets, once;
 #  - a bridge: the ring goes on the bridge that carries the address, not on its port (no frame
-#    twice), and no ICMP unreachable leaves the collector.
+#    twice), and no ICMP unreachable leaves the collector;
+#  - interfaces going down, up and away while it runs: a line each, no busy loop; sniff mode stops.
 . "$(dirname "$0")/lib/capture-lib.sh"
 command -v mergecap >/dev/null 2>&1 || skip "missing mergecap"
 
@@ -137,4 +138,30 @@ sed 's/^/    /' "$W/br.log"
 check "bridge: ring on cbr0 only" sh -c "grep -q 'listening on ring cbr0 (AF_PACKET' '$W/br.log' && ! grep -q 'ring col-eth0' '$W/br.log'"
 check_inner "bridge: every inner frame exactly once" "$W/br.pcapng" "$W/br-ref.pcap"
 check "bridge: no ICMP unreachable left the collector ($(icmp_count "$W/icmp4.pcap"))" test "$(icmp_count "$W/icmp4.pcap")" = 0
+log "6. interfaces going down, up and away while the collector runs: no busy loop, a line each"
+# cpu_ticks PID: utime + stime of the process in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+start_pm col "$W/gone.log" -w "$W/gone.pcapng" --stats-json "$W/gone.json" || exit 1
+nx col ip link set cbr0 down; sleep 0.3; nx col ip link set cbr0 up
+for i in $(seq 1 40); do nx col ip -br link show cbr0 | grep -q UP && break; sleep 0.05; done
+sleep 0.5
+nx snd $SEND --ref "$W/gone-a.pcap" --count 3 --kinds gre-kcs,vxlan >/dev/null
+nx col ip link del cbr0
+sleep 0.5
+t0=$(cpu_ticks "$PM_PID"); sleep 1; t1=$(cpu_ticks "$PM_PID")
+nx col $LO_SEND --ref "$W/gone-b.pcap" --count 3 --kinds gre-kcs,vxlan >/dev/null
+sleep 0.3; stop_pm "$PM_PID"
+sed 's/^/    /' "$W/gone.log"
+mergecap -F pcap -w "$W/gone-ref.pcap" "$W/gone-a.pcap" "$W/gone-b.pcap"
+check "gone: said the bridge went down" grep -q "interface cbr0: Network is down" "$W/gone.log"
+check "gone: said the bridge is gone" grep -q "interface cbr0 is gone; its ring is closed" "$W/gone.log"
+check "gone: no busy loop after it went away ($((t1 - t0)) ticks of CPU in 1 s)" test $((t1 - t0)) -le 10
+check_inner "gone: traffic after down/up (ring) and after the deletion (loopback) arrived" "$W/gone.pcapng" "$W/gone-ref.pcap"
+check "gone: capture exits 0 (rc $PM_RC)" test "$PM_RC" = 0
+start_pm col "$W/sniffgone.log" -i col-eth0 -w "$W/sniffgone.pcapng" || exit 1
+nx col ip link del col-eth0
+for i in $(seq 1 40); do kill -0 "$PM_PID" 2>/dev/null || break; sleep 0.05; done
+wait "$PM_PID"; rc=$?
+check "sniff mode: stops by itself with exit 1 when its interface disappears (rc $rc)" test "$rc" = 1
+check "sniff mode: says why" grep -q "stopped: interface col-eth0 disappeared" "$W/sniffgone.log"
 finish

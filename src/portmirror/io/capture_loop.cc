@@ -396,6 +396,25 @@ void CaptureLoop::check_liveness(const Pipeline& p, std::FILE* log, TimestampNs 
   std::fflush(log);
 }
 
+bool CaptureLoop::ring_error(PacketRing& ring, std::FILE* log) noexcept {
+  const int err = ring.take_error();
+  const std::size_t i = static_cast<std::size_t>(&ring - rings_.data());
+  if (!ring.interface_exists()) {
+    fmt::print(log, "portmirror capture: interface {} is gone{}\n", ring.ifname(),
+               local_rings_ ? "; its ring is closed, the sockets take whatever still arrives"
+                            : "; nothing left to capture");
+    std::fflush(log);
+    return false;
+  }
+  if (err != 0 && !ring_down_[i]) {
+    fmt::print(log, "portmirror capture: interface {}: {} (the ring resumes when it is up)\n",
+               ring.ifname(), std::strerror(err));
+    std::fflush(log);
+    ring_down_[i] = 1;
+  }
+  return true;
+}
+
 bool CaptureLoop::run(Pipeline& pipeline, Admission& admission, std::FILE* log,
                       const std::function<void()>& on_usr1) {
   if (!admission.open()) {
@@ -413,6 +432,7 @@ bool CaptureLoop::run(Pipeline& pipeline, Admission& admission, std::FILE* log,
   fds.push_back(pollfd{sig_fd, POLLIN, 0});
   const std::size_t first_source = fds.size();
   for (const auto& r : rings_) fds.push_back(pollfd{r.fd(), POLLIN | POLLERR, 0});
+  ring_down_.assign(rings_.size(), 0);
   const std::size_t first_socket = fds.size();
   if (sockets_) {
     for (const auto& s : sockets_->sockets()) fds.push_back(pollfd{s.fd, POLLIN, 0});
@@ -441,6 +461,17 @@ bool CaptureLoop::run(Pipeline& pipeline, Admission& admission, std::FILE* log,
       ready |= fds[i].revents != 0;
       if (i >= first_socket) sockets_ready |= fds[i].revents != 0;
     }
+    for (std::size_t k = 0; k < rings_.size(); ++k) {
+      pollfd& pf = fds[first_source + k];
+      if (pf.fd >= 0 && (pf.revents & POLLIN) != 0) ring_down_[k] = 0;
+      if (pf.fd < 0 || (pf.revents & POLLERR) == 0) continue;
+      if (!ring_error(rings_[k], log)) {
+        pf.fd = -1;  // poll() skips it from now on
+        if (!local_rings_)
+          source_lost_ = "stopped: interface " + rings_[k].ifname() + " disappeared";
+      }
+    }
+    if (!source_lost_.empty()) break;
     // Rings are also drained on timeouts: a partly filled block is retired by the kernel timer.
     std::size_t got = 0;
     bool more = false;

@@ -125,6 +125,8 @@ class CaptureLoop {
   // Sniff mode: frames whose outer IPv4 length claims more than was captured (Open vSwitch's
   // mirror snaplen bug, peers/README.md §1 bug 2); they are still handed to the decapsulator.
   std::uint64_t outer_length_mismatch() const noexcept { return outer_len_mismatch_; }
+  // Sniff mode: why run() stopped on its own because the interface disappeared ("" otherwise).
+  const std::string& source_lost() const noexcept { return source_lost_; }
 
  private:
   CaptureLoop() = default;
@@ -133,6 +135,9 @@ class CaptureLoop {
   void drain_ring(PacketRing& ring, Pipeline& p, bool& stop) noexcept;
   Result<void> open_local_rings(const CaptureOptions& o);
   void check_liveness(const Pipeline& p, std::FILE* log, TimestampNs now) noexcept;
+  // A ring's poll reported POLLERR: clears the error, says what happened; returns false when the
+  // ring is gone for good (its interface was deleted) and must no longer be polled.
+  bool ring_error(PacketRing& ring, std::FILE* log) noexcept;
 
   CaptureOptions options_;
   std::optional<SocketSource> sockets_;
@@ -140,6 +145,8 @@ class CaptureLoop {
   std::vector<PacketRing> rings_;  // sniff mode: one, promiscuous; mode ring: one per local link
   bool local_rings_ = false;       // rings_ are mode ring's (destination traffic only)
   std::string ring_fallback_;
+  std::vector<std::uint8_t> ring_down_;  // per ring: the interface is down or gone (reported once)
+  std::string source_lost_;
   std::vector<Datagram> batch_;
   int stop_fd_ = -1;
   std::uint64_t frames_ = 0;

@@ -279,6 +279,17 @@ void PacketRing::release_block() noexcept {
   current_ = (current_ + 1) % block_count_;
 }
 
+int PacketRing::take_error() noexcept {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (fd_ < 0 || getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return 0;
+  return err;
+}
+
+bool PacketRing::interface_exists() const noexcept {
+  return ifindex_ > 0 && if_nametoindex(ifname_.c_str()) == static_cast<unsigned>(ifindex_);
+}
+
 const RingStats& PacketRing::update_stats() noexcept {
   if (fd_ < 0) return stats_;
   tpacket_stats_v3 st{};

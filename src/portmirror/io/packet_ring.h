@@ -100,6 +100,12 @@ class PacketRing {
   // Returns the acquired block to the kernel; frames from it must no longer be used.
   void release_block() noexcept;
 
+  // After poll() reported POLLERR: reads and clears the socket error (SO_ERROR; ENETDOWN when the
+  // interface went down or away) and returns it. 0 if none was pending.
+  int take_error() noexcept;
+  // True while the interface the ring was bound to still exists under its index.
+  bool interface_exists() const noexcept;
+
   // Reads PACKET_STATISTICS (read-and-reset) and adds it to the totals; returns the totals.
   const RingStats& update_stats() noexcept;
   const RingStats& stats() const noexcept { return stats_; }
