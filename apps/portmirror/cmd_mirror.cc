@@ -639,6 +639,29 @@ int run_mirror(const MirrorArgs& a) {
         rc = to_int(ExitCode::kFailure);
         break;
       }
+      // An interface that goes down reports POLLERR once (cleared here; the ring resumes when
+      // it is up); one that is deleted leaves its ring dead: stop polling it, and stop when no
+      // interface is left (as tcpdump does).
+      std::size_t alive = 0;
+      for (std::size_t i = 0; i < rings.size(); ++i) {
+        if (pfds[i].fd >= 0 && (pfds[i].revents & POLLERR) != 0) {
+          const int err = rings[i].take_error();
+          if (!rings[i].interface_exists()) {
+            fmt::print(stderr, "portmirror mirror: interface {} is gone; no more copies from it\n",
+                       rings[i].ifname());
+            pfds[i].fd = -1;
+          } else if (err != 0) {
+            fmt::print(stderr, "portmirror mirror: interface {}: {}\n", rings[i].ifname(),
+                       std::strerror(err));
+          }
+        }
+        if (pfds[i].fd >= 0) ++alive;
+      }
+      if (alive == 0) {
+        fmt::print(stderr, "portmirror mirror: stopped: no interface left to capture on\n");
+        rc = to_int(ExitCode::kFailure);
+        break;
+      }
     }
   }
   flush();

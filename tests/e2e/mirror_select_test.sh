@@ -1,7 +1,7 @@
 #!/bin/bash
 # End to end, selection side of `portmirror mirror` (router namespace -> collector namespace):
 # exact rate/run-length sampling over the wire, maximum-packet-length with the ERSPAN T bit, the
-# policer, loop prevention and mirror-once. Needs root (exit 77 = skipped otherwise).
+# policer, loop prevention and mirror-once; interfaces going down, up and away. Needs root (exit 77 = skipped otherwise).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/mirror_lib.sh"
 require_root
@@ -57,6 +57,31 @@ start_mirror -i r0:in -i r1:out --to 198.18.1.2 --no-mirror-once udp port 18255
 send_udp src 198.18.2.2 30
 stop_mirror; stop_capture "$CAP"
 expect_eq "--no-mirror-once mirrors both sightings" "$(inner_seqs "$WORK/o2.pcap" | wc -l)" 60
+
+log "mirrored interfaces going down, up and away: a line each, no busy loop, copies resume"
+ip -n "$(ns rtr)" link add x0 type veth peer name x1
+ip -n "$(ns rtr)" link set x0 up; ip -n "$(ns rtr)" link set x1 up
+start_capture col c0 "$WORK/g.pcap" 'ip proto 47'
+start_mirror -i r0:in -i x0 --to 198.18.1.2 udp port 18255
+nx rtr ip link set r0 down; sleep 0.3; nx rtr ip link set r0 up; sleep 0.5
+send_udp src 198.18.2.2 20
+nx rtr ip link del x0
+sleep 0.5
+ticks0=$(awk '{print $14 + $15}' "/proc/$MIR/stat"); sleep 1; ticks1=$(awk '{print $14 + $15}' "/proc/$MIR/stat")
+send_udp src 198.18.2.2 20
+stop_mirror; stop_capture "$CAP"
+expect_eq "r0 down: said once" "$(grep -c 'interface r0: Network is down' "$WORK/mirror.err")" 1
+expect_eq "x0 deleted: said so" "$(grep -c 'interface x0 is gone; no more copies from it' "$WORK/mirror.err")" 1
+expect_eq "no busy loop after the deletion (CPU ticks in 1 s <= 10)" "$([ $((ticks1 - ticks0)) -le 10 ] && echo ok || echo "$((ticks1 - ticks0))")" ok
+expect_eq "copies after down/up and after the deletion: 40" "$(inner_seqs "$WORK/g.pcap" | wc -l)" 40
+ip -n "$(ns rtr)" link add x0 type veth peer name x1
+ip -n "$(ns rtr)" link set x0 up
+nxbg rtr "$PM" mirror -i x0 --to 198.18.1.2 2>"$WORK/gone.err"; M2=$BG
+for i in $(seq 40); do grep -q 'interface(s) ->' "$WORK/gone.err" && break; sleep 0.05; done
+ip -n "$(ns rtr)" link del x0
+for i in $(seq 40); do kill -0 "$M2" 2>/dev/null || break; sleep 0.05; done
+wait "$M2"; rc=$?
+expect_eq "the only interface deleted: mirror stops with exit 1 and says why" "$rc $(grep -c 'stopped: no interface left' "$WORK/gone.err")" "1 1"
 
 [ "$FAILS" = 0 ] && { echo "ALL CHECKS PASSED"; exit 0; }
 echo "$FAILS check(s) failed"; exit 1
