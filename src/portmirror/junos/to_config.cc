@@ -216,6 +216,78 @@ config::PolicerConfig instance_policer(const LoadedConfig& cfg, const InstanceMo
 
 }  // namespace
 
+// Precedence PIC > FPC > global (protocols.md §4.1): on MX, `then port-mirror` (the global
+// instance) on an interface whose FPC, or PIC, has a bound instance mirrors to that instance. The
+// plan gives such an interface binding a copy of its filter, named "FILTER (fpc F)" or
+// "FILTER (fpc F pic P)", whose global-instance terms name the bound instance instead. Two
+// instances bound at the same level are not modelled: the plan keeps the global one (warning).
+void bound_instance_precedence(const LoadedConfig& cfg, const PlanNames& names,
+                               config::MirrorConfig& plan, std::vector<Diagnostic>& diags) {
+  const RouterModel& m = cfg.model;
+  std::vector<std::string> announced;
+  for (auto& b : plan.interfaces) {
+    if (b.filter.empty() || b.junos_name.empty()) continue;
+    auto [ifname, unit] = split_unit(b.junos_name);
+    std::uint32_t fpc = 0;
+    std::uint32_t pic = 0;
+    std::uint32_t port = 0;
+    if (!parse_fpc_pic_port(ifname, fpc, pic, port)) continue;
+    std::vector<const InstanceBinding*> at_pic;
+    std::vector<const InstanceBinding*> at_fpc;
+    for (const auto& ib : m.instance_bindings) {
+      if (ib.fpc != fpc) continue;
+      if (ib.pic && *ib.pic == pic) at_pic.push_back(&ib);
+      if (!ib.pic) at_fpc.push_back(&ib);
+    }
+    const auto& level = at_pic.empty() ? at_fpc : at_pic;
+    if (level.empty()) continue;
+    const config::Filter* f = nullptr;
+    for (const auto& x : plan.filters) {
+      if (x.name == b.filter) f = &x;
+    }
+    if (f == nullptr) continue;
+    const auto global = [](const config::Term& t) {
+      return t.port_mirror && (t.mirror_instance.empty() || t.mirror_instance == kGlobalInet6);
+    };
+    if (std::none_of(f->terms.begin(), f->terms.end(), global)) continue;
+    const std::string where =
+        at_pic.empty() ? fmt::format("fpc {}", fpc) : fmt::format("fpc {} pic {}", fpc, pic);
+    if (level.size() > 1) {
+      diags.push_back(cfg.sources.diagnostic(
+          Severity::kWarning, level[1]->location,
+          fmt::format("two instances are bound to {}: which one 'then port-mirror' of filter {} "
+                      "on {} uses there is not modelled; the plan keeps the global instance",
+                      where, b.filter, b.junos_name)));
+      continue;
+    }
+    const InstanceBinding& ib = *level[0];
+    const config::Family family = f->family;
+    const std::string filter_name = f->name;
+    if (names.target(ib.instance, family) == nullptr) continue;  // check() reports it
+    const std::string copy_name = fmt::format("{} ({})", b.filter, where);
+    const bool exists = std::any_of(plan.filters.begin(), plan.filters.end(),
+                                    [&](const config::Filter& x) { return x.name == copy_name; });
+    if (!exists) {
+      config::Filter copy = *f;  // f is not used after the push_back below
+      copy.name = copy_name;
+      for (auto& t : copy.terms) {
+        if (global(t)) t.mirror_instance = names.instance(ib.instance, family);
+      }
+      plan.filters.push_back(std::move(copy));
+    }
+    b.filter = copy_name;
+    std::string key = copy_name + "|" + b.junos_name;
+    if (std::find(announced.begin(), announced.end(), key) != announced.end()) continue;
+    announced.push_back(std::move(key));
+    diags.push_back(cfg.sources.diagnostic(
+        Severity::kNote, ib.location,
+        fmt::format("'then port-mirror' of filter {} on {} mirrors to instance {}, bound to {} "
+                    "(precedence PIC > FPC > global); the plan names that copy of the filter "
+                    "'{}'",
+                    filter_name, b.junos_name, ib.instance, where, copy_name)));
+  }
+}
+
 config::MirrorConfig to_mirror_config(const LoadedConfig& cfg, const LoadOptions& options,
                                       std::vector<Diagnostic>& diags) {
   const RouterModel& m = cfg.model;
@@ -341,6 +413,7 @@ config::MirrorConfig to_mirror_config(const LoadedConfig& cfg, const LoadOptions
     mi.policer = instance_policer(cfg, im, mi.name, diags);
     plan.instances.push_back(std::move(mi));
   }
+  bound_instance_precedence(cfg, names, plan, diags);
   // Terms naming instances that do not exist.
   for (const auto& f : m.filters) {
     for (const auto& t : f.terms) {

@@ -371,6 +371,82 @@ TEST(ToConfig, TermOfAFamilyTheInstanceLacksIsNotMirrored) {
             1u);
 }
 
+// Precedence PIC > FPC > global (protocols.md §4.1): `then port-mirror` on an interface whose FPC
+// or PIC has a bound instance mirrors to that instance; elsewhere to the global one.
+TEST(ToConfig, InstanceBoundToTheFpcTakesOverThenPortMirrorThere) {
+  const std::string text =
+      "chassis {\n"
+      "    fpc 1 { port-mirror-instance M; pic 2 { port-mirror-instance P; } }\n"
+      "}\n"
+      "interfaces {\n"
+      "    gr-0/0/10 { unit 0 { tunnel { source 198.51.100.1; destination 203.0.113.7; }\n"
+      "                         family inet { address 10.255.0.1/30; } } }\n"
+      "    gr-0/0/10 { unit 1 { tunnel { source 198.51.100.1; destination 203.0.113.8; }\n"
+      "                         family inet { address 10.255.0.5/30; } } }\n"
+      "    gr-0/0/10 { unit 2 { tunnel { source 198.51.100.1; destination 203.0.113.9; }\n"
+      "                         family inet { address 10.255.0.9/30; } } }\n"
+      "    ge-0/0/1 { unit 0 { family inet { filter { input edge; } } } }\n"
+      "    ge-1/0/1 { unit 0 { family inet { filter { input edge; } } } }\n"
+      "    ge-1/0/2 { unit 0 { family inet { filter { input edge; } } } }\n"
+      "    ge-1/2/0 { unit 0 { family inet { filter { input edge; } } } }\n"
+      "}\n"
+      "forwarding-options { port-mirroring {\n"
+      "    family inet { output { interface gr-0/0/10.0; } }\n"
+      "    instance M { family inet { input { rate 10; } output { interface gr-0/0/10.1; } } }\n"
+      "    instance P { family inet { output { interface gr-0/0/10.2; } } }\n"
+      "} }\n"
+      "firewall { family inet { filter edge {\n"
+      "    term a { from { protocol udp; } then port-mirror; }\n"
+      "    term b { from { protocol tcp; } then port-mirror-instance P; }\n"
+      "    term c { then accept; }\n"
+      "} } }\n";
+  Planned p = plan_of(
+      text,
+      {{"ge-0/0/1", "eth0"}, {"ge-1/0/1", "eth1"}, {"ge-1/0/2", "eth2"}, {"ge-1/2/0", "eth3"}});
+  EXPECT_FALSE(has_errors(p.diags)) << format_diagnostics(p.diags);
+  ASSERT_EQ(p.plan.interfaces.size(), 4u);
+  EXPECT_EQ(p.plan.interfaces[0].filter, "edge") << "FPC 0: nothing bound, global";
+  EXPECT_EQ(p.plan.interfaces[1].filter, "edge (fpc 1)");
+  EXPECT_EQ(p.plan.interfaces[2].filter, "edge (fpc 1)") << "one copy per FPC";
+  EXPECT_EQ(p.plan.interfaces[3].filter, "edge (fpc 1 pic 2)") << "the PIC binding wins";
+  ASSERT_EQ(p.plan.filters.size(), 3u);
+  auto filter = [&](const std::string& name) -> const config::Filter& {
+    for (const auto& f : p.plan.filters) {
+      if (f.name == name) return f;
+    }
+    ADD_FAILURE() << "no filter " << name;
+    return p.plan.filters[0];
+  };
+  EXPECT_EQ(filter("edge").terms[0].mirror_instance, "");
+  EXPECT_EQ(filter("edge (fpc 1)").terms[0].mirror_instance, "M");
+  EXPECT_EQ(filter("edge (fpc 1 pic 2)").terms[0].mirror_instance, "P");
+  // A term that names its instance keeps it; terms without port-mirror stay as they were.
+  for (const char* n : {"edge", "edge (fpc 1)", "edge (fpc 1 pic 2)"}) {
+    EXPECT_EQ(filter(n).terms[1].mirror_instance, "P") << n;
+    EXPECT_FALSE(filter(n).terms[2].port_mirror) << n;
+  }
+  auto notes = find_diags(p.diags, Severity::kNote,
+                          "'then port-mirror' of filter edge on ge-1/0/1.0 mirrors to instance M, "
+                          "bound to fpc 1 (precedence PIC > FPC > global)");
+  ASSERT_EQ(notes.size(), 1u) << format_diagnostics(p.diags);
+  EXPECT_EQ(notes[0]->location.line, 2);
+  // The mirror source resolves every copy's instances by name.
+  std::vector<std::string> names;
+  for (const auto& i : p.plan.instances) names.push_back(i.name);
+  for (const auto& f : p.plan.filters) {
+    auto m = source::TermMatcher::compile(f, names);
+    EXPECT_TRUE(m) << f.name << ": " << m.error().message;
+  }
+  // Two instances bound to one FPC: not modelled, the plan keeps the global instance and says so.
+  const std::string two = replaced(text, "fpc 1 { port-mirror-instance M;",
+                                   "fpc 1 { port-mirror-instance M; port-mirror-instance P;");
+  Planned q = plan_of(two, {{"ge-1/0/1", "eth1"}});
+  ASSERT_EQ(q.plan.interfaces.size(), 1u);
+  EXPECT_EQ(q.plan.interfaces[0].filter, "edge");
+  EXPECT_EQ(find_diags(q.diags, Severity::kWarning, "two instances are bound to fpc 1").size(), 1u)
+      << format_diagnostics(q.diags);
+}
+
 TEST(ToConfig, GroupsGiveTheSamePlanInBothSyntaxes) {
   const std::string hier =
       "groups { G { interfaces { <ge-*> { unit <*> { family inet { filter { input f; } } } } }\n"
