@@ -282,6 +282,14 @@ class Checker {
           used = used || (t.term.port_mirror && t.term.mirror_instance == im.name);
         }
       }
+      // A bound instance also serves `then port-mirror` on its FPC/PIC (PIC > FPC > global).
+      for (const auto& mu : mirrored_units()) {
+        for (const auto& t : mu.filter->terms) {
+          used = used ||
+                 (t.term.port_mirror && !im.name.empty() &&
+                  m_.effective_instance(mu.unit->interface, t.term.mirror_instance) == im.name);
+        }
+      }
       if (used) continue;
       std::string what = im.name.empty() ? "port-mirroring" : "port-mirroring instance " + im.name;
       add(Severity::kWarning, im.name.empty() ? m_.port_mirroring_location : im.location,
@@ -308,6 +316,25 @@ class Checker {
                       m_.has_port_mirroring
                           ? " under 'forwarding-options port-mirroring'"
                           : " (this configuration has no 'forwarding-options port-mirroring')"));
+    }
+    // `then port-mirror` (global) on a PFE with a bound instance goes to that instance.
+    std::vector<std::string> said;
+    for (const auto& mu : mirrored_units()) {
+      bool ambiguous = false;
+      const InstanceBinding* b = m_.bound_instance(mu.unit->interface, &ambiguous);
+      if (b == nullptr) continue;
+      for (const auto& t : mu.filter->terms) {
+        if (!t.term.port_mirror || !t.term.mirror_instance.empty()) continue;
+        std::string key = mu.unit->name() + "|" + mu.filter->filter.name;
+        if (std::find(said.begin(), said.end(), key) != said.end()) break;
+        said.push_back(std::move(key));
+        add(Severity::kNote, b->location,
+            fmt::format("'then port-mirror' of filter {} on {} mirrors to instance {} bound here, "
+                        "not to the global port-mirroring (precedence PIC > FPC > global, "
+                        "protocols.md §4.1)",
+                        mu.filter->filter.name, mu.unit->name(), b->instance));
+        break;
+      }
     }
     std::vector<std::string> done;
     auto mirrored = mirrored_units();
@@ -676,8 +703,11 @@ class Checker {
     for (const auto& mu : mirrored_units()) {
       for (const auto& t : mu.filter->terms) {
         if (!t.term.port_mirror || t.has_policer) continue;
+        // The instance in effect on this unit: the term's own, else the one bound to its PFE.
+        const std::string effective =
+            m_.effective_instance(mu.unit->interface, t.term.mirror_instance);
         for (const auto& im : m_.instances) {
-          if (im.name != t.term.mirror_instance || im.rate != 1) continue;
+          if (im.name != effective || im.rate != 1) continue;
           if (im.family != mu.filter->filter.family) continue;
           InterfaceSpeed s = m_.speed(mu.unit->interface);
           SourceLocation at = im.rate_set ? im.rate_location : im.location;

@@ -772,6 +772,35 @@ std::string speed_text(std::uint64_t bps) {
 
 }  // namespace
 
+const InstanceBinding* RouterModel::bound_instance(const std::string& interface,
+                                                   bool* ambiguous) const {
+  if (ambiguous != nullptr) *ambiguous = false;
+  std::uint32_t fpc = 0;
+  std::uint32_t pic = 0;
+  std::uint32_t port = 0;
+  if (!parse_fpc_pic_port(split_unit(interface).first, fpc, pic, port)) return nullptr;
+  std::vector<const InstanceBinding*> at_pic;
+  std::vector<const InstanceBinding*> at_fpc;
+  for (const auto& b : instance_bindings) {
+    if (b.fpc != fpc) continue;
+    if (b.pic && *b.pic == pic) at_pic.push_back(&b);
+    if (!b.pic) at_fpc.push_back(&b);
+  }
+  const auto& level = at_pic.empty() ? at_fpc : at_pic;
+  if (level.size() > 1) {
+    if (ambiguous != nullptr) *ambiguous = true;
+    return nullptr;
+  }
+  return level.empty() ? nullptr : level[0];
+}
+
+std::string RouterModel::effective_instance(const std::string& interface,
+                                            const std::string& term_instance) const {
+  if (!term_instance.empty()) return term_instance;
+  const InstanceBinding* b = bound_instance(interface);
+  return b != nullptr ? b->instance : std::string();
+}
+
 InterfaceSpeed RouterModel::speed(const std::string& interface) const {
   const InterfaceModel* i = find_interface(interface);
   if (i != nullptr && !i->speed.empty() && i->speed != "auto") {

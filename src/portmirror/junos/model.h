@@ -170,6 +170,16 @@ struct RouterModel {
   const FilterModel* find_filter(const std::string& name, config::Family family) const;
   const PolicerModel* find_policer(const std::string& name) const;
   InterfaceSpeed speed(const std::string& interface) const;
+  // The instance bound (`chassis fpc N [pic M] port-mirror-instance`) to the PFE of `interface`
+  // that takes over `then port-mirror` there: PIC level first, then FPC level (protocols.md §4.1).
+  // nullptr when none is bound, the name has no FPC/PIC, or two are bound at the winning level
+  // (`ambiguous` is then set, if given).
+  const InstanceBinding* bound_instance(const std::string& interface,
+                                        bool* ambiguous = nullptr) const;
+  // The instance a term mirrors to on `interface`: the term's own (`port-mirror-instance X`), else
+  // the bound one, else "" (global).
+  std::string effective_instance(const std::string& interface,
+                                 const std::string& term_instance) const;
 };
 
 // "gr-0/2/0", "t1-1/0/3:3" -> FPC, PIC, port; false for names without that form (ae0, lo0).

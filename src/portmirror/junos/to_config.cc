@@ -227,20 +227,9 @@ void bound_instance_precedence(const LoadedConfig& cfg, const PlanNames& names,
   std::vector<std::string> announced;
   for (auto& b : plan.interfaces) {
     if (b.filter.empty() || b.junos_name.empty()) continue;
-    auto [ifname, unit] = split_unit(b.junos_name);
-    std::uint32_t fpc = 0;
-    std::uint32_t pic = 0;
-    std::uint32_t port = 0;
-    if (!parse_fpc_pic_port(ifname, fpc, pic, port)) continue;
-    std::vector<const InstanceBinding*> at_pic;
-    std::vector<const InstanceBinding*> at_fpc;
-    for (const auto& ib : m.instance_bindings) {
-      if (ib.fpc != fpc) continue;
-      if (ib.pic && *ib.pic == pic) at_pic.push_back(&ib);
-      if (!ib.pic) at_fpc.push_back(&ib);
-    }
-    const auto& level = at_pic.empty() ? at_fpc : at_pic;
-    if (level.empty()) continue;
+    bool ambiguous = false;
+    const InstanceBinding* bound = m.bound_instance(b.junos_name, &ambiguous);
+    if (bound == nullptr && !ambiguous) continue;
     const config::Filter* f = nullptr;
     for (const auto& x : plan.filters) {
       if (x.name == b.filter) f = &x;
@@ -250,20 +239,33 @@ void bound_instance_precedence(const LoadedConfig& cfg, const PlanNames& names,
       return t.port_mirror && (t.mirror_instance.empty() || t.mirror_instance == kGlobalInet6);
     };
     if (std::none_of(f->terms.begin(), f->terms.end(), global)) continue;
+    std::uint32_t fpc = 0;
+    std::uint32_t pic = 0;
+    std::uint32_t port = 0;
+    (void)parse_fpc_pic_port(split_unit(b.junos_name).first, fpc, pic, port);
+    const bool pic_level = std::any_of(
+        m.instance_bindings.begin(), m.instance_bindings.end(),
+        [&](const InstanceBinding& x) { return x.fpc == fpc && x.pic && *x.pic == pic; });
     const std::string where =
-        at_pic.empty() ? fmt::format("fpc {}", fpc) : fmt::format("fpc {} pic {}", fpc, pic);
-    if (level.size() > 1) {
+        pic_level ? fmt::format("fpc {} pic {}", fpc, pic) : fmt::format("fpc {}", fpc);
+    if (ambiguous) {
+      // At the second binding of that level.
+      const InstanceBinding* second = nullptr;
+      int seen = 0;
+      for (const auto& x : m.instance_bindings) {
+        const bool at_level = x.fpc == fpc && (pic_level ? (x.pic && *x.pic == pic) : !x.pic);
+        if (at_level && ++seen == 2) second = &x;
+      }
       diags.push_back(cfg.sources.diagnostic(
-          Severity::kWarning, level[1]->location,
+          Severity::kWarning, second != nullptr ? second->location : SourceLocation{},
           fmt::format("two instances are bound to {}: which one 'then port-mirror' of filter {} "
                       "on {} uses there is not modelled; the plan keeps the global instance",
                       where, b.filter, b.junos_name)));
       continue;
     }
-    const InstanceBinding& ib = *level[0];
     const config::Family family = f->family;
     const std::string filter_name = f->name;
-    if (names.target(ib.instance, family) == nullptr) continue;  // check() reports it
+    if (names.target(bound->instance, family) == nullptr) continue;  // check() reports it
     const std::string copy_name = fmt::format("{} ({})", b.filter, where);
     const bool exists = std::any_of(plan.filters.begin(), plan.filters.end(),
                                     [&](const config::Filter& x) { return x.name == copy_name; });
@@ -271,7 +273,7 @@ void bound_instance_precedence(const LoadedConfig& cfg, const PlanNames& names,
       config::Filter copy = *f;  // f is not used after the push_back below
       copy.name = copy_name;
       for (auto& t : copy.terms) {
-        if (global(t)) t.mirror_instance = names.instance(ib.instance, family);
+        if (global(t)) t.mirror_instance = names.instance(bound->instance, family);
       }
       plan.filters.push_back(std::move(copy));
     }
@@ -280,11 +282,11 @@ void bound_instance_precedence(const LoadedConfig& cfg, const PlanNames& names,
     if (std::find(announced.begin(), announced.end(), key) != announced.end()) continue;
     announced.push_back(std::move(key));
     diags.push_back(cfg.sources.diagnostic(
-        Severity::kNote, ib.location,
+        Severity::kNote, bound->location,
         fmt::format("'then port-mirror' of filter {} on {} mirrors to instance {}, bound to {} "
                     "(precedence PIC > FPC > global); the plan names that copy of the filter "
                     "'{}'",
-                    filter_name, b.junos_name, ib.instance, where, copy_name)));
+                    filter_name, b.junos_name, bound->instance, where, copy_name)));
   }
 }
 

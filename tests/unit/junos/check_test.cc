@@ -524,4 +524,21 @@ TEST(Check, TermWithAnUndefinedPolicerIsAnError) {
 }
 
 }  // namespace
+
+// `then port-mirror` on an FPC with a bound instance goes to that instance (PIC > FPC > global):
+// check says so at the binding, counts the instance as used, and judges rate 1 by it.
+TEST(Check, BoundInstanceTakesOverThenPortMirrorOnItsFpc) {
+  std::string s = named_instance("    fpc 1 {\n        port-mirror-instance M;\n    }\n");
+  s = replaced(s, "port-mirror-instance M;\n                    accept;",
+               "port-mirror;\n                    accept;");
+  CheckResult r = check(s);
+  auto n = find_diags(r.diags, Severity::kNote,
+                      "'then port-mirror' of filter capture-filter on t1-1/0/3:3.0 mirrors to "
+                      "instance M bound here, not to the global port-mirroring");
+  ASSERT_EQ(n.size(), 1u) << render_check(r);
+  EXPECT_EQ(n[0]->location.line, 8) << "at the binding";
+  EXPECT_EQ(has(r, Severity::kWarning, "port-mirroring instance M is configured but no"), 0u)
+      << render_check(r);
+}
+
 }  // namespace portmirror::junos::test
