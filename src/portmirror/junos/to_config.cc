@@ -134,6 +134,24 @@ std::string rate_text(std::uint64_t bps) {
 // policer NAME` next to `port-mirror`). Each policed term has its own bucket on the router, so the
 // instance gets the sum of the policers of the terms that mirror to it. `bandwidth-percent` is of
 // the speed of the interfaces the filter is bound on (one policer per interface).
+// Whether term `t` of filter `f` sends copies to instance `name` on some unit the filter is bound
+// on: its own instance, or for `then port-mirror` the one bound to the unit's FPC/PIC. A filter
+// bound nowhere counts by the term as written.
+bool mirrors_to(const RouterModel& m, const FilterModel& f, const TermModel& t,
+                const std::string& name) {
+  bool bound = false;
+  for (const auto& i : m.interfaces) {
+    for (const auto& u : i.units) {
+      for (bool output : {false, true}) {
+        if (u.filter(f.filter.family, output) != f.filter.name) continue;
+        bound = true;
+        if (m.effective_instance(i.name, t.term.mirror_instance) == name) return true;
+      }
+    }
+  }
+  return !bound && t.term.mirror_instance == name;
+}
+
 config::PolicerConfig instance_policer(const LoadedConfig& cfg, const InstanceModel& im,
                                        const std::string& plan_name,
                                        std::vector<Diagnostic>& diags) {
@@ -145,7 +163,7 @@ config::PolicerConfig instance_policer(const LoadedConfig& cfg, const InstanceMo
   for (const auto& f : m.filters) {
     if (f.filter.family != im.family) continue;
     for (const auto& t : f.terms) {
-      if (!t.term.port_mirror || t.term.mirror_instance != im.name) continue;
+      if (!t.term.port_mirror || !mirrors_to(m, f, t, im.name)) continue;
       const PolicerModel* p = t.policer.empty() ? nullptr : m.find_policer(t.policer);
       if (p == nullptr) {  // none, or undefined (an error of the model)
         unpoliced.push_back(&t);

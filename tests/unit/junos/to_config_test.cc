@@ -437,6 +437,25 @@ TEST(ToConfig, InstanceBoundToTheFpcTakesOverThenPortMirrorThere) {
     auto m = source::TermMatcher::compile(f, names);
     EXPECT_TRUE(m) << f.name << ": " << m.error().message;
   }
+  // A policer on the redirected term limits the bound instance's copies, not the global one's.
+  std::string policed = replaced(text, "then port-mirror; }", "then { port-mirror; policer p; } }");
+  policed = replaced(policed, "firewall {",
+                     "firewall { policer p { if-exceeding { bandwidth-limit 10m; "
+                     "burst-size-limit 100k; } then discard; }");
+  Planned r = plan_of(policed, {{"ge-1/0/1", "eth1"}});
+  EXPECT_FALSE(has_errors(r.diags)) << format_diagnostics(r.diags);
+  // Term a runs on FPC 0 (global), FPC 1 (M) and FPC 1 PIC 2 (P): each instance polices its copies.
+  for (const auto& mi : r.plan.instances) {
+    EXPECT_EQ(mi.policer.bits_per_second, 10'000'000u) << "instance '" << mi.name << "'";
+  }
+  const std::string only_fpc1 =
+      replaced(policed, "    ge-0/0/1 { unit 0 { family inet { filter { input edge; } } } }\n", "");
+  Planned o = plan_of(only_fpc1, {{"ge-1/0/1", "eth1"}});
+  for (const auto& mi : o.plan.instances) {
+    EXPECT_EQ(mi.policer.bits_per_second, mi.name.empty() ? 0u : 10'000'000u)
+        << "instance '" << mi.name
+        << "': without ge-0/0/1 no copy of term a goes to the global one";
+  }
   // Two instances bound to one FPC: not modelled, the plan keeps the global instance and says so.
   const std::string two = replaced(text, "fpc 1 { port-mirror-instance M;",
                                    "fpc 1 { port-mirror-instance M; port-mirror-instance P;");
