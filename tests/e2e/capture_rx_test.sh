@@ -29,6 +29,8 @@ round() {
   local n=$1 ring=$2 sock=$3; shift 3
   start_pm col "$W/$n.log" -w "$W/$n.pcapng" --stats-json "$W/$n.json" "$@" || return 1
   nx snd $SEND --ref "$W/$n-a.pcap" --count 5 >/dev/null
+  # Frames for another MAC (the host would not take them as its own): not read, not counted.
+  nx snd $SEND --dmac 02:00:00:00:99:99 --ref "$W/$n-x.pcap" --count 2 --kinds gre-kcs,vxlan >/dev/null
   nx col $LO_SEND --ref "$W/$n-b.pcap" --count 5 --kinds gre-kcs,erspan2,vxlan,geneve,gre6,vxlan6 >/dev/null
   ip -n "$(ns col)" addr add 198.18.1.3/24 dev col-eth0
   nx snd $SEND --ref "$W/$n-c.pcap" --count 5 --dst 198.18.1.3 --pad 2 --kinds gre-kcs,vxlan,tzsp >/dev/null

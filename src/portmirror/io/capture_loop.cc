@@ -77,8 +77,6 @@ void Admission::count_sender(const IpAddress& a) noexcept {
 
 namespace {
 
-// Kernel filter for sniff mode: tunnel traffic only (plus outer fragments, which carry no ports,
-// and VLAN-tagged frames, which the user-space walk handles).
 // " or udp dst port P" for every tunnel port the sockets listen on.
 std::string port_clauses(const SocketSourceOptions& s) {
   std::string f;
@@ -88,6 +86,8 @@ std::string port_clauses(const SocketSourceOptions& s) {
   return f;
 }
 
+// Kernel filter for sniff mode: tunnel traffic only (plus outer fragments, which carry no ports,
+// and VLAN-tagged frames, which the user-space walk handles).
 std::string ring_filter(const SocketSourceOptions& s) {
   std::string f = "ip proto 47 or ip6 proto 47 or (ip[6:2] & 0x3fff != 0) or ip6 proto 44";
   f += port_clauses(s);
@@ -95,9 +95,8 @@ std::string ring_filter(const SocketSourceOptions& s) {
   return f;
 }
 // Mode ring: IPv4 tunnel traffic (GRE, UDP to a tunnel port, and its fragments) addressed to one of
-// the interface's addresses.
-// Tagged frames need no clause: the kernel untags before the taps, and the VLAN device's own ring
-// sees them.
+// the interface's addresses. PACKET_HOST and untagged are tested by the ring's own prefix
+// (RingOptions::host_only).
 std::string local_ring_filter(const SocketSourceOptions& s, const std::vector<IpAddress>& dsts) {
   std::string d;
   for (const auto& a : dsts) {
@@ -173,6 +172,7 @@ Result<void> CaptureLoop::open_local_rings(const CaptureOptions& o) {
     RingOptions ro;
     ro.ifname = link.name;
     ro.direction = CaptureDirection::kIn;
+    ro.host_only = true;
     ro.block_size = 1u << 20;
     ro.block_count = std::max<std::uint32_t>(2, mb);
     ro.filter = std::move(*prog);
@@ -348,7 +348,8 @@ void CaptureLoop::drain_ring(PacketRing& ring, Pipeline& p, bool& stop) noexcept
     RingFrame rf;
     while (!stop && ring.next_frame(rf)) {
       // Mode ring reads what the host itself receives: frames for this MAC, untagged on this
-      // link (a tagged one is seen again on its VLAN device). The BPF already checked the address.
+      // link (a tagged one is seen again on its VLAN device). The kernel BPF (host_only) already
+      // tested both; this keeps the rule should a kernel lack an ancillary load.
       if (local_rings_ && (rf.pkttype != 0 /* PACKET_HOST */ || rf.vlan_reinserted)) continue;
       ++frames_;
       ++ring_frames_;

@@ -45,9 +45,21 @@ Unexpected<Error> socket_error(const std::string& what, int e, const std::string
 
 // Prefixes a direction test on the packet type: `ldb pkttype; jeq #OUTGOING; ret #0` arranged so
 // the user program (relative jumps, unchanged) runs only for the wanted direction.
-BpfProgram with_direction(const BpfProgram& user, CaptureDirection dir) {
+BpfProgram with_direction(const BpfProgram& user, CaptureDirection dir, bool host_only) {
   BpfProgram out;
   constexpr std::uint32_t kAccept = 0x40000;
+  if (host_only) {
+    // Only frames this host received as its own (PACKET_HOST) and no longer VLAN-tagged (a tagged
+    // frame is seen again, untagged, on its VLAN device).
+    out.push_back(BpfInsn{BPF_LD | BPF_B | BPF_ABS, 0, 0,
+                          static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)});
+    out.push_back(BpfInsn{BPF_JMP | BPF_JEQ | BPF_K, 1, 0, PACKET_HOST});
+    out.push_back(BpfInsn{BPF_RET | BPF_K, 0, 0, 0});
+    out.push_back(BpfInsn{BPF_LD | BPF_W | BPF_ABS, 0, 0,
+                          static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT)});
+    out.push_back(BpfInsn{BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0});
+    out.push_back(BpfInsn{BPF_RET | BPF_K, 0, 0, 0});
+  }
   if (dir != CaptureDirection::kBoth) {
     out.push_back(BpfInsn{BPF_LD | BPF_B | BPF_ABS, 0, 0,
                           static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)});
@@ -156,7 +168,7 @@ Result<PacketRing> PacketRing::open(const RingOptions& o) {
   if (m == MAP_FAILED) return socket_error("mmap of the ring", errno, o.ifname);
   r.map_ = static_cast<std::uint8_t*>(m);
 
-  const BpfProgram prog = with_direction(o.filter, o.direction);
+  const BpfProgram prog = with_direction(o.filter, o.direction, o.host_only);
   sock_fprog fprog{};
   fprog.len = static_cast<unsigned short>(prog.size());
   fprog.filter = const_cast<sock_filter*>(reinterpret_cast<const sock_filter*>(prog.data()));

@@ -57,6 +57,9 @@ struct RingOptions {
   std::uint32_t retire_ms = 10;     // hand partly filled blocks over after this long
   BpfProgram filter;                // empty = every frame
   bool promiscuous = false;
+  // Only frames addressed to this host (PACKET_HOST) and not VLAN-tagged: a kernel BPF prefix, so
+  // that "received by filter" counts only those (capture's receive mode ring).
+  bool host_only = false;
   std::uint16_t source_id = 0;  // copied into every Frame
   int rcvbuf = 0;               // unused by rings; kept for symmetry with socket sources
 };
