@@ -101,15 +101,8 @@ EOC
 start_ovs() {
   local i cmac
   ovs_start "$WORK/ovs" mir bg_nx || return 1
-  ip -n "$(ns mir)" addr del 198.18.1.1/24 dev m1
-  $VS add-br br-int -- set bridge br-int datapath_type=netdev -- add-port br-int m0
-  $VS add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy m1
-  ip -n "$(ns mir)" addr add 198.18.1.1/24 dev br-phy
-  ip -n "$(ns mir)" link set br-phy up
-  ip -n "$(ns mir)" link set br-int up
   cmac=$(ip -n "$(ns col)" -br link show c0 | awk '{print $3}')
-  $APP ovs/route/add 198.18.1.2/32 br-phy >/dev/null
-  $APP tnl/arp/set br-phy 198.18.1.2 "$cmac" >/dev/null
+  ovs_underlay "$(ns mir)" m1 198.18.1.1/24 198.18.1.2 "$cmac" m0
   $VS add-port br-int erspan0 -- set interface erspan0 type=erspan options:remote_ip=198.18.1.2 \
     options:key=102 options:erspan_ver=2 options:erspan_dir=0 options:erspan_hwid=0x4
   $VS -- --id=@p get port m0 -- --id=@o get port erspan0 \

@@ -27,14 +27,8 @@ ip -n "$(ns h1)" neigh add 198.18.0.2 lladdr "$H2_MAC" dev h1-eth0
 ip -n "$(ns h2)" neigh add 198.18.0.1 lladdr "$H1_MAC" dev h2-eth0
 
 ovs_start "$W/ovs" ovs nxbg || exit 1
-$VS add-br br-int -- set bridge br-int datapath_type=netdev -- add-port br-int ovs-h1 -- add-port br-int ovs-h2
-$VS add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy ovs-col
-ip -n "$(ns ovs)" addr add 198.18.1.1/24 dev br-phy
-ip -n "$(ns ovs)" link set br-phy up
-ip -n "$(ns ovs)" link set br-int up
 COL_MAC=$(ip -n "$(ns col)" -br link show col-eth0 | awk '{print $3}')
-$APP ovs/route/add $COL_IP/32 br-phy >/dev/null
-$APP tnl/arp/set br-phy $COL_IP "$COL_MAC" >/dev/null
+ovs_underlay "$(ns ovs)" ovs-col 198.18.1.1/24 "$COL_IP" "$COL_MAC" ovs-h1 ovs-h2
 BR_MAC=$(ip -n "$(ns ovs)" -br link show br-phy | awk '{print $3}')
 ip -n "$(ns col)" neigh add 198.18.1.1 lladdr "$BR_MAC" dev col-eth0
 

@@ -17,18 +17,11 @@ ovs_start "$WORK/ovs" col nxbg || exit 1
 D=$OVS_DIR
 
 # The underlay address moves from c0 to br-phy's internal port; c0 becomes a port of br-phy.
-ip -n "$(ns col)" addr del 198.18.1.2/24 dev c0
 ip -n "$(ns col)" link add o0 type veth peer name o1
 ip -n "$(ns col)" link set o0 up
 ip -n "$(ns col)" link set o1 up
-$VS add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy c0
-$VS add-br br-int -- set bridge br-int datapath_type=netdev -- add-port br-int o0
-ip -n "$(ns col)" addr add 198.18.1.2/24 dev br-phy
-ip -n "$(ns col)" link set br-phy up
-ip -n "$(ns col)" link set br-int up
 RTR_MAC=$(ip -n "$(ns rtr)" -br link show r2 | awk '{print $3}')
-$APP ovs/route/add 198.18.1.1/32 br-phy >/dev/null
-$APP tnl/arp/set br-phy 198.18.1.1 "$RTR_MAC" >/dev/null
+ovs_underlay "$(ns col)" c0 198.18.1.2/24 198.18.1.1 "$RTR_MAC" o0
 nx rtr ip neigh flush dev r2
 nx rtr ping -c1 -W2 198.18.1.2 >/dev/null || log "warning: no echo reply from br-phy"
 

@@ -34,3 +34,22 @@ ovs_stop() {
   sleep 0.3
   OVS_DIR=""
 }
+
+# ovs_underlay NETNS PHY_PORT ADDR/LEN REMOTE_IP REMOTE_MAC INT_PORT...: Open vSwitch native
+# tunnelling as the peers' recipe sets it up: bridge br-phy (userspace datapath) takes PHY_PORT and
+# carries ADDR (moved off PHY_PORT if it was there), bridge br-int takes the INT_PORTs, and the
+# tunnel route and neighbour toward REMOTE_IP point at br-phy. NETNS is the full namespace name.
+ovs_underlay() {
+  local netns=$1 phy=$2 addr=$3 rip=$4 rmac=$5 p
+  shift 5
+  local int_ports=()
+  for p in "$@"; do int_ports+=(-- add-port br-int "$p"); done
+  ip -n "$netns" addr del "$addr" dev "$phy" 2>/dev/null
+  $VS add-br br-int -- set bridge br-int datapath_type=netdev "${int_ports[@]}"
+  $VS add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy "$phy"
+  ip -n "$netns" addr add "$addr" dev br-phy
+  ip -n "$netns" link set br-phy up
+  ip -n "$netns" link set br-int up
+  $APP ovs/route/add "$rip/32" br-phy >/dev/null
+  $APP tnl/arp/set br-phy "$rip" "$rmac" >/dev/null
+}
