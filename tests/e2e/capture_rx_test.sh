@@ -5,7 +5,8 @@
 #    added while running). Every packet must be written exactly once, whichever path it took:
 #    same multiset of inner frames as the scapy sender's references, no duplicate, no loss;
 #  - socket: the same traffic through the sockets alone gives the same file contents;
-#  - --rx ring --listen: one ring, on the interface that owns the address; a loopback address has
+#  - --rx ring --listen: one ring, on the interface that owns the address (two collectors, one per
+#    address of one interface, each get their own traffic); a loopback address has
 #    no ring (exit 10, said why); --rx auto falls back to sockets there;
 #  - two interfaces: a ring each, and a packet for one's address arriving on the other (weak host
 #    model) comes through the sockets, once;
@@ -65,15 +66,23 @@ round socket 0 105 --rx socket
 check "socket: no ring in the startup line" sh -c "! grep -q 'ring' '$W/socket.log'"
 check "socket: the same inner frames as auto" same_inner "$W/socket.pcapng" "$W/auto.pcapng"
 
-log "3. --rx ring --listen 198.18.1.2: one ring with one address; loopback cannot be ringed"
+log "3. --rx ring --listen: two collectors on one interface, one per address; loopback cannot be ringed"
+ip -n "$(ns col)" addr add 198.18.1.4/24 dev col-eth0
 start_pm col "$W/l.log" -w "$W/l.pcapng" --rx ring --listen 198.18.1.2 || exit 1
+L1=$PM_PID
+start_pm col "$W/l4.log" -w "$W/l4.pcapng" --rx ring --listen 198.18.1.4 || exit 1
+L4=$PM_PID
 nx snd $SEND --ref "$W/l-ref.pcap" --count 4 --kinds gre-kcs,erspan3,vxlan,geneve,tzsp >/dev/null
-# The hand-off's SO_REUSEPORT group must not let a second collector share the port.
+nx snd $SEND --ref "$W/l4-ref.pcap" --count 4 --dst 198.18.1.4 --pad 4 --kinds gre-kcs,vxlan,tzsp >/dev/null
+# The hand-off's SO_REUSEPORT group must not let a further collector share the port.
 expect_exit 8 "4789" nx col "$PORTMIRROR" capture --listen 198.18.1.2 -c 1
-sleep 0.3; stop_pm "$PM_PID"
+sleep 0.3; stop_pm "$L1"; rc1=$PM_RC; stop_pm "$L4"; rc4=$PM_RC
+ip -n "$(ns col)" addr del 198.18.1.4/24 dev col-eth0
 sed 's/^/    /' "$W/l.log"
+check "listen: both exit 0 (rc $rc1, $rc4)" test "$rc1$rc4" = 00
 check "listen: ring col-eth0 for 1 local address" grep -q "ring col-eth0 (AF_PACKET TPACKET_V3, IPv4 tunnels to 1 local addresses" "$W/l.log"
-check_inner "listen: every inner frame once" "$W/l.pcapng" "$W/l-ref.pcap"
+check_inner "listen 198.18.1.2: its own inner frames, each once" "$W/l.pcapng" "$W/l-ref.pcap"
+check_inner "listen 198.18.1.4: its own inner frames, each once" "$W/l4.pcapng" "$W/l4-ref.pcap"
 expect_exit 10 "no Ethernet interface owns 127.0.0.1" nx col "$PORTMIRROR" capture --rx ring --listen 127.0.0.1 -c 1
 expect_exit 2 "--rx banana" nx col "$PORTMIRROR" capture --rx banana -c 1
 start_pm col "$W/lo.log" -w "$W/lo.pcapng" --listen 127.0.0.1 || exit 1
