@@ -332,29 +332,33 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
       return fail("bind");
     }
     ::close(probe);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-      return fail("SO_REUSEPORT");
-    }
-  }
-  if ((!raw || options_.listen) && ::bind(fd, sa, len) != 0) return fail("bind");
-  if (handoff && !raw) {
-    // Group member 1, the sink, rejects what it is given; the group's program sends it the
-    // datagrams the rings take (index 1) and keeps the rest for this socket (index 0).
-    sink = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-    sock_filter reject{static_cast<std::uint16_t>(BPF_RET | BPF_K), 0, 0, 0};
-    sock_fprog rp{1, &reject};
+    // The group's program goes on before bind (the kernel creates the group with it), so no
+    // datagram is ever steered by hash: it returns 1 (the sink, which joins next) for what the
+    // rings take and 0 (this socket) for the rest. Until the sink has joined, index 1 does not
+    // exist and the kernel falls back to this socket: a duplicate at worst, never a loss.
     auto prog = handoff_filter(options_.handoff, 0, 1);
     if (!prog) {
-      if (sink >= 0) ::close(sink);
       ::close(fd);
       return unexpected(prog.error());
     }
     sock_fprog gp{static_cast<unsigned short>(prog->size()),
                   reinterpret_cast<sock_filter*>(prog->data())};
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      return fail("SO_REUSEPORT");
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &gp, sizeof gp) != 0) {
+      return fail("SO_ATTACH_REUSEPORT_CBPF (ring hand-off)");
+    }
+  }
+  if ((!raw || options_.listen) && ::bind(fd, sa, len) != 0) return fail("bind");
+  if (handoff && !raw) {
+    // Group member 1, the sink, rejects what it is given.
+    sink = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    sock_filter reject{static_cast<std::uint16_t>(BPF_RET | BPF_K), 0, 0, 0};
+    sock_fprog rp{1, &reject};
     if (sink < 0 || setsockopt(sink, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
         setsockopt(sink, SOL_SOCKET, SO_ATTACH_FILTER, &rp, sizeof rp) != 0 ||
-        ::bind(sink, sa, len) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &gp, sizeof gp) != 0) {
+        ::bind(sink, sa, len) != 0) {
       int e = errno;
       if (sink >= 0) ::close(sink);
       errno = e;
