@@ -511,15 +511,18 @@ class Builder {
     pm.name = p.value();
     pm.location = p.location;
     if (const Node* ie = p.find("if-exceeding")) {
-      // Ranges of the Junos CLI reference (bandwidth-limit, burst-size-limit).
+      // Ranges of Junos' "Policer Bandwidth and Burst-Size Limits" table (single-rate two-color):
+      // bandwidth-limit 8000 up to 2^64-1 on MX (M and T Series stop at 100g), burst-size-limit
+      // 1500 to 10,000,000,000 bytes.
       if (const Node* n = ie->find("bandwidth-limit")) {
-        if (auto v = scaled(*n, 8'000, 100'000'000'000'000, "bit/s")) pm.bandwidth_bps = *v;
+        if (auto v = scaled(*n, 8'000, std::numeric_limits<std::uint64_t>::max(), "bit/s"))
+          pm.bandwidth_bps = *v;
       }
       if (const Node* n = ie->find("bandwidth-percent")) {
         if (auto v = number(*n, 1, 100)) pm.bandwidth_percent = *v;
       }
       if (const Node* n = ie->find("burst-size-limit")) {
-        if (auto v = scaled(*n, 1'500, 100'000'000'000, "bytes")) pm.burst_bytes = *v;
+        if (auto v = scaled(*n, 1'500, 10'000'000'000, "bytes")) pm.burst_bytes = *v;
       }
       if (ie->find("bandwidth-limit") && ie->find("bandwidth-percent")) {
         error(ie->location,

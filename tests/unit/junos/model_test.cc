@@ -301,6 +301,7 @@ TEST(Model, PolicerValueErrorsHaveLocations) {
       {"bandwidth-limit 10q; burst-size-limit 1m;", "bandwidth-limit '10q' is not a number"},
       {"bandwidth-limit 1k; burst-size-limit 1m;", "bandwidth-limit 1k is out of range"},
       {"bandwidth-limit 10m; burst-size-limit 100;", "burst-size-limit 100 is out of range"},
+      {"bandwidth-limit 10m; burst-size-limit 11g;", "burst-size-limit 11g is out of range"},
       {"bandwidth-percent 0; burst-size-limit 1m;", "bandwidth-percent 0 is out of range"},
       {"bandwidth-percent 101; burst-size-limit 1m;", "bandwidth-percent 101 is out of range"},
       {"bandwidth-limit 10m;", "'if-exceeding' needs 'burst-size-limit'"},
