@@ -250,6 +250,23 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
     return unexpected(socket_error(e, fmt::format("{}: {}", desc, what)));
   };
 
+  // Attaches the ring hand-off program (handoff_filter) as a socket filter or a SO_REUSEPORT group
+  // program; on failure the socket is closed.
+  auto attach_handoff = [&](int optname, std::uint32_t keep, std::uint32_t drop) -> Result<void> {
+    auto prog = handoff_filter(options_.handoff, keep, drop);
+    if (!prog) {
+      ::close(fd);
+      return unexpected(prog.error());
+    }
+    sock_fprog fp{static_cast<unsigned short>(prog->size()),
+                  reinterpret_cast<sock_filter*>(prog->data())};
+    if (setsockopt(fd, SOL_SOCKET, optname, &fp, sizeof fp) != 0) {
+      return fail(optname == SO_ATTACH_FILTER ? "SO_ATTACH_FILTER (ring hand-off)"
+                                              : "SO_ATTACH_REUSEPORT_CBPF (ring hand-off)");
+    }
+    return {};
+  };
+
   int one = 1;
   // The ring hand-off (socket_source.h) covers IPv4 only: a filter on a raw IPv6 socket makes the
   // kernel verify a transport checksum GRE does not have (rawv6_rcv_skb), so IPv6 stays here.
@@ -270,16 +287,7 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
     // a drop). UDP counts filter drops in SO_RXQ_OVFL, so there the hand-off selects a sink
     // socket of a SO_REUSEPORT group instead (below, after bind).
     if (handoff && raw) {
-      auto prog = handoff_filter(options_.handoff);
-      if (!prog) {
-        ::close(fd);
-        return unexpected(prog.error());
-      }
-      sock_fprog fp{static_cast<unsigned short>(prog->size()),
-                    reinterpret_cast<sock_filter*>(prog->data())};
-      if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) != 0) {
-        return fail("SO_ATTACH_FILTER (ring hand-off)");
-      }
+      if (auto r = attach_handoff(SO_ATTACH_FILTER, 0xffffffffu, 0); !r) return r;
     }
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
       return fail("SO_TIMESTAMPNS");
@@ -336,19 +344,10 @@ Result<void> SocketSource::add(SocketKind kind, bool v6, std::uint16_t port) {
     // datagram is ever steered by hash: it returns 1 (the sink, which joins next) for what the
     // rings take and 0 (this socket) for the rest. Until the sink has joined, index 1 does not
     // exist and the kernel falls back to this socket: a duplicate at worst, never a loss.
-    auto prog = handoff_filter(options_.handoff, 0, 1);
-    if (!prog) {
-      ::close(fd);
-      return unexpected(prog.error());
-    }
-    sock_fprog gp{static_cast<unsigned short>(prog->size()),
-                  reinterpret_cast<sock_filter*>(prog->data())};
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
       return fail("SO_REUSEPORT");
     }
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &gp, sizeof gp) != 0) {
-      return fail("SO_ATTACH_REUSEPORT_CBPF (ring hand-off)");
-    }
+    if (auto r = attach_handoff(SO_ATTACH_REUSEPORT_CBPF, 0, 1); !r) return r;
   }
   if ((!raw || options_.listen) && ::bind(fd, sa, len) != 0) return fail("bind");
   if (handoff && !raw) {
